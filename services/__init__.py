@@ -1,0 +1,1 @@
+"""Business logic of the Hub. Nothing under services/ imports streamlit."""

@@ -1,0 +1,26 @@
+"""Database setup used by `layers-hub db upgrade` and `make run`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db import migrate
+from db.session import session_scope
+from services.catalog_sync import SyncResult, sync_catalog
+from services.tiers import sync_tiers
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    revision: str | None
+    tiers_added: int
+    catalog: SyncResult
+
+
+def upgrade_database(url: str | None = None) -> UpgradeResult:
+    """Migrate to head, then sync reference data (catalog, tiers). Never adds demo rows."""
+    migrate.upgrade(url)
+    with session_scope(url) as session:
+        tiers = sync_tiers(session)
+        catalog = sync_catalog(session)
+    return UpgradeResult(migrate.current_revision(url), tiers, catalog)

@@ -1,0 +1,78 @@
+"""The demo generator is deterministic, realistic (long tail) and refuses bad input."""
+
+import hashlib
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import ChecklistItem, Integration, Organization, StaffUser, Upvote, User
+from db.session import session_scope
+from services import demo
+from services.errors import InvalidInput
+
+AS_OF = date(2026, 11, 1)
+
+
+def fingerprint(url: str) -> str:
+    with session_scope(url) as s:
+        rows = s.execute(select(User.email, Integration.slug, Upvote.created_at, Upvote.comment)
+                         .join(User, User.id == Upvote.user_id)
+                         .join(Integration, Integration.id == Upvote.integration_id)
+                         .order_by(User.email, Integration.slug)).all()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def seeded(databases, template, **kwargs) -> str:
+    url = databases.copy(template)
+    with session_scope(url) as s:
+        demo.seed_demo(s, as_of=AS_OF, **kwargs)
+    return url
+
+
+def test_same_seed_same_data_other_seed_other_data(databases, migrated_template):
+    urls = [seeded(databases, migrated_template, orgs=30, upvotes=2000, seed=s) for s in (11, 11, 12)]
+    try:
+        a, b, c = (fingerprint(u) for u in urls)
+        assert a == b
+        assert a != c
+    finally:
+        for u in urls:
+            databases.drop(u)
+
+
+def test_counts_long_tail_and_pipeline(session, db_url):
+    result = demo.seed_demo(session, orgs=40, users=2000, upvotes=5000, seed=3, as_of=AS_OF)
+    session.commit()
+    assert (result.organizations, result.users, result.upvotes) == (40, 2000, 5000)
+    assert session.scalar(select(func.count()).select_from(Upvote)) == 5000
+    assert session.scalar(select(func.count()).select_from(Organization)) == 40
+    per = sorted(session.execute(select(func.count()).select_from(Upvote).group_by(Upvote.integration_id))
+                 .scalars(), reverse=True)
+    assert per[0] >= 8 * per[len(per) // 2], f"no long tail: {per}"
+    # no upvotes for integrations Layers already has
+    existing = select(Integration.id).where(Integration.existing.is_(True))
+    assert session.scalar(select(func.count()).where(Upvote.integration_id.in_(existing))) == 0
+    # users carry their organization's tier
+    mismatched = (select(func.count()).select_from(User).join(Organization)
+                  .where(User.tier_id != Organization.tier_id))
+    assert session.scalar(mismatched) == 0
+    assert {r for r in session.scalars(select(StaffUser.role))} == {"pm", "engineer", "support",
+                                                                    "leadership", "admin"}
+    calendly = session.scalar(select(Integration).where(Integration.slug == "calendly"))
+    assert calendly.status == "testing"
+    done = session.scalar(select(func.count()).where(ChecklistItem.integration_id == calendly.id,
+                                                     ChecklistItem.state == "done"))
+    assert done > 10
+
+
+def test_refuses_a_database_with_data(session, db_url):
+    demo.seed_demo(session, orgs=5, users=20, upvotes=50, as_of=AS_OF)
+    session.commit()
+    with pytest.raises(InvalidInput, match="empty database"):
+        demo.seed_demo(session, orgs=5, users=20, upvotes=50, as_of=AS_OF)
+
+
+def test_refuses_more_upvotes_than_pairs(session, db_url):
+    with pytest.raises(InvalidInput, match="raise --users"):
+        demo.seed_demo(session, orgs=2, users=3, upvotes=10_000, as_of=AS_OF)

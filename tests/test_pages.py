@@ -1,0 +1,87 @@
+"""Every page opens for every role that may see it; no role reaches another role's page."""
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.models import AuditEntry, StaffUser
+from services import demo, roles
+
+HUB = "../pages/hub.py"
+STAFF = {role: email for email, _, role in demo.DEMO_STAFF}
+
+
+@pytest.fixture
+def staffed(session, db_url):
+    demo.ensure_demo_staff(session)
+    session.commit()
+    return db_url
+
+
+def signed_in(role: str) -> AppTest:
+    at = AppTest.from_file(HUB, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    at.selectbox(key="dev_pick").select_index(
+        [o.split("(")[-1].rstrip(")") for o in at.selectbox(key="dev_pick").options].index(STAFF[role]))
+    at.button(key="dev_login").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_signed_out_shows_the_labelled_development_sign_in(staffed):
+    at = AppTest.from_file(HUB, default_timeout=60).run()
+    assert not at.exception
+    assert "DEVELOPMENT SIGN-IN" in at.warning[0].value
+    assert len(at.selectbox(key="dev_pick").options) == 5
+
+
+@pytest.mark.parametrize("role", list(STAFF))
+def test_every_allowed_page_opens_and_others_are_unreachable(staffed, role):
+    at = signed_in(role)
+    assert at.session_state.staff.role == role
+    for page in roles.PAGES:
+        if role in page.roles:
+            at.switch_page(f"{page.key}.py").run()
+            assert not at.exception, f"{role} / {page.key}: {at.exception}"
+            assert at.title[0].value, f"{role} / {page.key} has no title"
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(f"{page.key}.py")
+
+
+def test_role_lands_on_its_home_page(staffed):
+    at = signed_in("pm")
+    assert at.title[0].value == "Priorities"
+    at = signed_in("leadership")
+    assert at.title[0].value == "Success criteria"
+
+
+def test_staff_without_a_role_sees_no_pages(staffed, session):
+    row = session.scalar(select(StaffUser).where(StaffUser.role == "support"))
+    row.active = False
+    session.commit()
+    at = AppTest.from_file(HUB, default_timeout=60).run()
+    assert [o for o in at.selectbox(key="dev_pick").options if "support@" in o] == []
+
+
+def test_admin_adds_a_staff_member_and_it_is_audited(staffed, session):
+    at = signed_in("admin")
+    at.switch_page("staff.py").run()
+    at.text_input(key="staff_email").input("new.pm@layers.example")
+    at.text_input(key="staff_name").input("New PM")
+    at.selectbox(key="staff_role").select("pm")
+    at.button[0].click().run()   # the form's submit button
+    assert not at.exception, at.exception
+    assert "Saved new.pm@layers.example as pm" in at.success[0].value
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "staff.created"))
+    assert entry.actor == STAFF["admin"] and entry.after["role"] == "pm"
+
+
+def test_bad_staff_email_names_the_field(staffed):
+    at = signed_in("admin")
+    at.switch_page("staff.py").run()
+    at.text_input(key="staff_email").input("not-an-email")
+    at.text_input(key="staff_name").input("X")
+    at.button[0].click().run()
+    assert "email" in at.error[0].value
