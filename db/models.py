@@ -236,3 +236,7 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[created]
     __table_args__ = (Index("ix_audit_log_entity_type_entity_id", "entity_type", "entity_id"),)
+
+
+# Tables added by later features live in their own modules; importing them registers them.
+from db import models_build, models_credentials, models_ranking  # noqa: E402, F401, I001

@@ -29,5 +29,5 @@ def load_settings() -> Settings:
         base_url=os.environ.get("HUB_BASE_URL", "http://127.0.0.1:8501").rstrip("/"),
         encryption_keys=os.environ.get("HUB_ENCRYPTION_KEYS") or None,
         smtp_url=os.environ.get("SMTP_URL") or None,
-        sandbox_enabled=os.environ.get("HUB_SANDBOX", "1") not in ("0", "false", "no"),
+        sandbox_enabled=os.environ.get("HUB_SANDBOX", "0") in ("1", "true", "yes"),
     )

@@ -1,0 +1,1 @@
+"""Tables for the build tracker feature (registered on Base.metadata by db/models.py)."""

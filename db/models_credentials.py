@@ -1,0 +1,1 @@
+"""Tables for the credentials vault and connections feature (registered on Base.metadata by db/models.py)."""
