@@ -26,7 +26,7 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/layers-hub db upgrade
 	$(BIN)/layers-hub seed --demo --if-empty
-	HUB_SANDBOX=$${HUB_SANDBOX:-1} $(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+	HUB_SANDBOX=$${HUB_SANDBOX:-1} HUB_BASE_URL=$${HUB_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

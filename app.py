@@ -5,7 +5,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from services.config import load_settings
 from services.routes import ROUTES
+from services.vault import VaultError, check_production_keys
+
+try:
+    check_production_keys(load_settings())   # fail fast: HUB_ENV=production needs HUB_ENCRYPTION_KEYS
+except VaultError as exc:
+    raise SystemExit(f"layers-hub: {exc}") from None
 
 app = st.App(str(Path(__file__).resolve().parent / "pages" / "hub.py"), routes=ROUTES)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +82,8 @@ class Integration(Base):
     top10_rank: Mapped[int | None] = mapped_column(Integer)
     seed_priority: Mapped[str | None] = mapped_column(String(16))
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    owner: Mapped[str | None] = mapped_column(String(254))  # staff email (build tracker)
+    target_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[created]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     __table_args__ = (CheckConstraint(_in("status", INTEGRATION_STATUSES), name="status_known"),)
@@ -136,6 +140,14 @@ class Connection(Base):
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[created]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Added by 0004 (credentials): see services/connections.py
+    created_by: Mapped[str | None] = mapped_column(String(254))
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    provider_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    secret_hint: Mapped[str | None] = mapped_column(String(16))
+    sandbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class OAuthState(Base):
@@ -151,6 +163,10 @@ class OAuthState(Base):
     created_at: Mapped[created]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Added by 0004 (credentials): the exact redirect URI sent, a reconnect target, sandbox flows
+    redirect_uri: Mapped[str | None] = mapped_column(String(500))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    sandbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiCall(Base):

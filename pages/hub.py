@@ -4,12 +4,17 @@ navigation rebuilt per role so a page a role may not open is never registered fo
 import streamlit as st
 
 from pages.ui import unit_of_work
-from services import roles
+from services import roles, vault
 from services import staff as staff_service
 from services.config import load_settings
 
 st.set_page_config(page_title="Layers Integration Hub", page_icon=":material/hub:", layout="wide")
 settings = load_settings()
+try:
+    vault.check_production_keys(settings)   # production never runs on the development key
+except vault.VaultError as exc:
+    st.error(f"The Hub cannot start: {exc}")
+    st.stop()
 
 
 def oidc_configured() -> bool:
@@ -79,6 +84,9 @@ with st.sidebar:
     st.caption(f"Signed in as **{me.name}** · `{me.role}`  \n{me.email}")
     if not oidc_configured():
         st.caption(":orange[Development sign-in]")
+    if vault.using_development_key(settings):
+        st.markdown(":orange-background[:material/warning: **Development encryption key**] Credentials are "
+                    "encrypted with `data/dev-encryption.key`; set `HUB_ENCRYPTION_KEYS` before storing real ones.")
     st.button("Sign out", on_click=sign_out, key="logout", icon=":material/logout:")
 
 st.navigation(sections).run()

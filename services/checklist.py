@@ -22,15 +22,16 @@ class TemplateItem:
     step_title: str
     title: str
     applies_to: str | None
+    kind: str = "build"  # build (steps 1-7) | testing (the testing checklist) | review (existing integrations)
 
 
 @lru_cache(maxsize=1)
 def template() -> tuple[TemplateItem, ...]:
     data = yaml.safe_load(TEMPLATE_PATH.read_text())
-    groups = [*data["steps"], data["testing"]]
+    groups = [*((g, "build") for g in data["steps"]), (data["testing"], "testing"), (data["review"], "review")]
     items = tuple(
-        TemplateItem(i["key"], g["step"], g["title"], i["title"], i.get("applies_to"))
-        for g in groups for i in g["items"]
+        TemplateItem(i["key"], g["step"], g["title"], i["title"], i.get("applies_to"), kind)
+        for g, kind in groups for i in g["items"]
     )
     keys = [i.key for i in items]
     if len(keys) != len(set(keys)):
@@ -50,11 +51,14 @@ def applies(item: TemplateItem, auth_methods: set[str], has_webhooks: bool) -> b
 
 def ensure_checklist(session: Session, integration: Integration, auth_methods: set[str],
                      has_webhooks: bool) -> int:
-    """Create missing checklist rows; items that don't apply start as not applicable."""
+    """Create missing checklist rows; items that don't apply start as not applicable.
+
+    Review items exist only for integrations built before the Hub (`existing`).
+    """
     have = set(session.scalars(select(ChecklistItem.key).where(ChecklistItem.integration_id == integration.id)))
     added = 0
     for item in template():
-        if item.key in have:
+        if item.key in have or (item.kind == "review" and not integration.existing):
             continue
         na = not applies(item, auth_methods, has_webhooks)
         session.add(ChecklistItem(

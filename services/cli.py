@@ -19,6 +19,10 @@ COMMAND_MODULES = (
     "services.commands.database",
     "services.commands.demo",
     "services.commands.catalog",
+    "services.commands.connections",
+    "services.commands.build",
+    "services.commands.ranking",
+    "services.commands.bench",
 )
 
 

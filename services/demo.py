@@ -14,9 +14,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.models import ChecklistItem, Integration, Organization, StaffUser, User
-from services import audit
+from services import audit, tracker_demo
+from services.credentials.demo import seed_sandbox_connections
 from services.errors import InvalidInput
 from services.tiers import TIER_SLUGS, tiers_by_slug
+from services.upvotes import recompute_aggregates
 
 DEMO_STAFF = (
     ("pm@layers.example", "Priya Patel", "pm"),
@@ -25,8 +27,8 @@ DEMO_STAFF = (
     ("leadership@layers.example", "Lea Moreau", "leadership"),
     ("admin@layers.example", "Ada Novak", "admin"),
 )
-TIER_SHARE = (0.45, 0.25, 0.18, 0.09, 0.03)          # free .. enterprise organizations
-TIER_ACTIVITY = (1.0, 1.3, 1.6, 2.2, 2.8)           # higher tiers upvote more
+TIER_SHARE = (0.50, 0.27, 0.16, 0.05, 0.02)          # free .. enterprise organizations
+TIER_ACTIVITY = (1.0, 1.2, 1.3, 1.5, 1.7)           # higher tiers upvote more
 # Integrations shown part-way through the pipeline: slug -> (status, checklist steps done, extra items)
 IN_FLIGHT = {
     "calendly": ("testing", 5, 4),
@@ -68,14 +70,14 @@ def is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Organization))
 
 
-def seed_demo(session: Session, *, orgs: int = 120, users: int | None = None, upvotes: int = 12_000,
+def seed_demo(session: Session, *, orgs: int = 150, users: int | None = None, upvotes: int = 12_000,
               seed: int = 7, as_of: date | None = None, actor: str = "system") -> DemoResult:
     """Generate demo rows into an empty database (raises InvalidInput otherwise)."""
     if orgs < 1 or upvotes < 0 or (users is not None and users < 1):
         raise InvalidInput("--orgs and --users must be at least 1 and --upvotes at least 0")
     if not is_empty(session):
         raise InvalidInput("the database already has organizations; demo data goes into an empty database")
-    users = users if users is not None else max(orgs * 8, upvotes // 8)
+    users = users if users is not None else max(orgs * 20, upvotes // 2)
     integrations = session.scalars(
         select(Integration).where(Integration.existing.is_(False)).order_by(Integration.slug)).all()
     if upvotes > users * len(integrations):
@@ -101,12 +103,15 @@ def seed_demo(session: Session, *, orgs: int = 120, users: int | None = None, up
                           "created_at": anchor - timedelta(days=380)})
     user_ids = np.array(_insert_returning_ids(session, User, user_rows))
 
-    counts = _upvotes_per_integration(rng, len(integrations), upvotes, users)
+    counts = _upvotes_per_integration(rng, list(integrations), upvotes, users)
     activity = np.log(np.array(TIER_ACTIVITY)[org_tier[user_org]])
     total = _load_upvotes(session, rng, integrations, counts, user_ids, activity, anchor)
 
+    recompute_aggregates(session)
     staff = ensure_demo_staff(session)
     _advance_pipeline(session, integrations, anchor)
+    tracker_demo.seed(session, anchor)
+    seed_sandbox_connections(session, actor=actor)   # issue 5: demo organizations get sandbox connections
     audit.record(session, actor=actor, action="demo.seeded", entity_type="database", entity_id=None,
                  after={"organizations": orgs, "users": users, "upvotes": total, "seed": seed})
     session.flush()
@@ -121,16 +126,32 @@ def _insert_returning_ids(session: Session, model: type, rows: list[dict]) -> li
     return ids
 
 
-def _upvotes_per_integration(rng: np.random.Generator, n: int, total: int, cap: int) -> np.ndarray:
-    """Zipf-like shares (a realistic long tail) in a seeded order, capped at one upvote per user."""
-    shares = 1.0 / np.arange(1, n + 1) ** 1.1
-    shares = shares[rng.permutation(n)]
+def _upvotes_per_integration(rng: np.random.Generator, integrations: list[Integration], total: int,
+                             cap: int) -> np.ndarray:
+    """Long-tailed shares (exponential decay over the ranks), capped at one upvote per user per integration.
+
+    The seed's top-10 list is "based on typical agency needs and likely upvote data", so those
+    integrations take seeded places among the first 14 ranks; the rest are shuffled behind them.
+    """
+    n = len(integrations)
+    shares = np.exp(-np.arange(n) / 7.0)
+    top = [k for k, i in enumerate(integrations) if i.top10_rank]
+    rest = [k for k in range(n) if k not in top]
+    places = sorted(rng.choice(min(n, 14), size=min(len(top), n), replace=False).tolist())
+    order = [-1] * n
+    for k, place in zip(rng.permutation(top).tolist(), places, strict=False):
+        order[place] = k
+    free = iter(rng.permutation(rest).tolist())
+    order = [k if k >= 0 else next(free) for k in order]
+    by_integration = np.empty(n)
+    by_integration[order] = shares
     counts = np.zeros(n, dtype=np.int64)
     remaining = total
     while remaining > 0:
         open_ = counts < cap
-        want = np.floor(shares * open_ / (shares * open_).sum() * remaining).astype(np.int64)
-        want[np.argmax(shares * open_)] += remaining - want.sum()      # rounding remainder
+        weights = by_integration * open_
+        want = np.floor(weights / weights.sum() * remaining).astype(np.int64)
+        want[np.argmax(weights)] += remaining - want.sum()      # rounding remainder
         counts = np.minimum(counts + want, cap)
         remaining = total - int(counts.sum())
     return counts
@@ -147,7 +168,7 @@ def _load_upvotes(session: Session, rng: np.random.Generator, integrations: list
         # Gumbel top-k: a weighted sample of distinct users in O(users).
         keys = activity + rng.gumbel(size=len(user_ids))
         chosen = user_ids[np.argpartition(-keys, count - 1)[:count]]
-        ages = np.minimum(rng.exponential(90.0, size=count), 364.0)
+        ages = rng.exponential(120.0, size=count) % 364.0   # wrap, so no pile-up at the cutoff
         created = [anchor - timedelta(days=float(a)) for a in ages]
         commented = rng.random(count) < 0.04
         rows = [(int(u), integration.id, c, _COMMENTS[int(u) % len(_COMMENTS)] if k else None)

@@ -29,6 +29,8 @@ PAGES: tuple[PageAccess, ...] = (
     PageAccess("bridge", "Webhooks & bridge", "Build", frozenset({"engineer", "admin"}), ":material/webhook:"),
     PageAccess("credential_test", "Credential test", "Support", frozenset({"support", "engineer", "admin"}),
                ":material/key:"),
+    PageAccess("connections", "Connections", "Support", frozenset({"support", "engineer", "admin"}),
+               ":material/cable:"),
     PageAccess("api_health", "API health", "Support",
                frozenset({"support", "engineer", "leadership", "admin"}), ":material/monitor_heart:"),
     PageAccess("staff", "Staff & roles", "Admin", frozenset({"admin"}), ":material/manage_accounts:"),

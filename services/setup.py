@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from db import migrate
 from db.session import session_scope
 from services.catalog_sync import SyncResult, sync_catalog
+from services.ranking import ensure_settings
 from services.tiers import sync_tiers
+from services.upvotes import ensure_aggregates
 
 
 @dataclass(frozen=True)
@@ -23,4 +25,6 @@ def upgrade_database(url: str | None = None) -> UpgradeResult:
     with session_scope(url) as session:
         tiers = sync_tiers(session)
         catalog = sync_catalog(session)
+        ensure_settings(session)
+        ensure_aggregates(session)
     return UpgradeResult(migrate.current_revision(url), tiers, catalog)

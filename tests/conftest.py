@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 
 from db.session import make_engine
 
+pytest_plugins = ["tests.credentials_support"]   # fixtures of the credentials tests (issue 5)
+
 BACKEND = os.environ.get("HUB_TEST_BACKEND", "sqlite")
 STRICT = os.environ.get("HUB_TEST_STRICT") == "1"
 OUTPUT_DIR = Path(__file__).parent / "output"

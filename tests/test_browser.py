@@ -6,42 +6,15 @@ Screenshots land in tests/output/screenshots/<role>-<page>.png (look at them).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from db.session import session_scope
 from services import demo, roles
+from tests.live_server import SHOTS, chromium, get, running_hub, sign_in
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = Path(__file__).parent / "output" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-quic"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 @pytest.fixture(scope="module")
@@ -49,45 +22,28 @@ def server(databases, migrated_template):
     url = databases.copy(migrated_template)
     with session_scope(url) as s:
         demo.seed_demo(s, orgs=40, upvotes=3000, seed=7, as_of=date(2026, 11, 1))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": url, "HUB_BASE_URL": base}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        for _ in range(150):
-            try:
-                if get(f"{base}/_stcore/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stdout.read()}")
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("server did not start in 30 s")
-        yield base
+        with running_hub(url) as base:
+            yield base
     finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         databases.drop(url)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
+
+
+def test_sign_in_page(server, browser):
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(server)
+    expect(page.get_by_text("DEVELOPMENT SIGN-IN")).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "sign-in.png"))
+    page.close()
 
 
 def test_health_route_is_served_by_the_same_server(server):
@@ -101,21 +57,10 @@ def test_health_route_is_served_by_the_same_server(server):
 def test_every_page_for_every_role_in_chromium(server, browser, role):
     from playwright.sync_api import expect
 
-    if role == next(iter(roles.HOME)):
-        shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True, exist_ok=True)
     email = next(e for e, _, r in demo.DEMO_STAFF if r == role)
-    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = ctx.new_page()
+    ctx, page = sign_in(browser, server, email)
     try:
-        page.goto(server)
-        expect(page.get_by_text("DEVELOPMENT SIGN-IN")).to_be_visible(timeout=30_000)
-        if role == "pm":
-            page.screenshot(path=str(SHOTS / "sign-in.png"))
-        page.get_by_test_id("stSelectbox").click()
-        page.get_by_role("option", name=email, exact=False).click()
-        page.get_by_role("button", name="Sign in (development)").click()
-        expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
         nav = page.get_by_test_id("stSidebarNav")
         allowed = roles.pages_for(role)
         links = nav.get_by_role("link")

@@ -96,6 +96,11 @@ class AuthSpec(_Model):
     pkce: bool = False
     refresh_token_rotates: bool = False
     token_expires: bool = True
+    token_auth_method: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    token_request: Literal["form", "json"] = "form"   # body encoding of the token request
+    token_metadata: list[str] = []     # token-response fields kept as connection metadata
+    token_hook: str | None = None      # named hook in services/credentials/oauth_hooks.py
+    revoke: RequestSpec | None = None  # revoke at the provider; {token}/{refresh_token} in the path
     # api_key
     header: str | None = None
     query_param: str | None = None

@@ -28,9 +28,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     seed = sub.add_parser("seed", help="load deterministic demo data into an empty database")
     seed.add_argument("--demo", action="store_true", help="generate demo organizations, users and upvotes")
-    seed.add_argument("--orgs", type=non_negative_int, default=120, help="organizations (default 120)")
+    seed.add_argument("--orgs", type=non_negative_int, default=150, help="organizations (default 150)")
     seed.add_argument("--users", type=non_negative_int, default=None,
-                      help="users (default: max(8 x orgs, upvotes / 8))")
+                      help="users (default: max(20 x orgs, upvotes / 2))")
     seed.add_argument("--upvotes", type=non_negative_int, default=12_000, help="upvotes (default 12000)")
     seed.add_argument("--seed", type=int, default=7, help="random seed; same seed, same data (default 7)")
     seed.add_argument("--as-of", type=iso_date, default=None,

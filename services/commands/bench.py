@@ -1,0 +1,46 @@
+"""`layers-hub bench ranking`"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from db.session import database_url
+from services.commands.common import HubParser
+from services.errors import InvalidInput
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a comma-separated list of numbers") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError("sizes must be positive")
+    return sizes
+
+
+def cmd_ranking(args: argparse.Namespace) -> int:
+    from services.bench import bench_ranking
+
+    if args.upvotes[-1] > 20_000_000:
+        raise InvalidInput("more than 20M upvotes is beyond this benchmark")
+    results = []
+    for size in args.upvotes:
+        result = bench_ranking(database_url(), size)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        print(json.dumps({"rank_growth": round(last["rank_ms_p50"] / first["rank_ms_p50"], 2),
+                          "from_upvotes": first["upvotes"], "to_upvotes": last["upvotes"]}))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    bench = sub.add_parser("bench", help="benchmarks (JSON lines) in scratch databases beside DATABASE_URL")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True, parser_class=HubParser)
+    ranking = bench_sub.add_parser("ranking", help="ranking vs count(*), pandas, import vs COPY")
+    ranking.add_argument("--upvotes", type=_sizes, default=[10_000, 100_000, 1_000_000],
+                         help="comma-separated sizes (default 10000,100000,1000000)")
+    ranking.set_defaults(func=cmd_ranking)

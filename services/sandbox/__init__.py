@@ -1,0 +1,70 @@
+"""The provider sandbox, served under ``/sandbox/<provider>/`` when HUB_SANDBOX=1.
+
+One module per provider (``services/sandbox/<slug>.py``) exposes ``PROVIDER``: its OAuth server (the
+top-10 OAuth providers), its API routes (for now the who-am-I calls credential checks use; a later
+issue adds the actions), which real origins map to which sandbox paths, and default connection URLs.
+
+A sandbox connection calls the real provider URLs rewritten onto the sandbox (``rewrite``), so the
+catalog stays the single description of each provider.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from starlette.routing import Mount
+
+from services.sandbox import activecampaign, calendly, hubspot, mailchimp, n8n, salesforce, webflow, wordpress
+from services.sandbox.common import SandboxProvider, sandbox_account
+
+PROVIDERS: dict[str, SandboxProvider] = {
+    m.PROVIDER.slug: m.PROVIDER
+    for m in (hubspot, activecampaign, mailchimp, calendly, wordpress, webflow, salesforce, n8n)
+}
+PREFIX = "/sandbox"
+__all__ = ["PROVIDERS", "PREFIX", "mount", "rewrite", "root_url", "default_config", "sandbox_account"]
+
+
+def mount() -> Mount:
+    """The Starlette mount of every provider (services/routes.py adds it when the sandbox is on)."""
+    return Mount(PREFIX, routes=[Mount(f"/{slug}", routes=p.routes()) for slug, p in PROVIDERS.items()])
+
+
+def root_url(base_url: str) -> str:
+    """The sandbox root of a Hub served at ``base_url`` (HUB_BASE_URL)."""
+    return base_url.rstrip("/") + PREFIX
+
+
+@lru_cache(maxsize=64)
+def _pattern(origin: str) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(origin).replace(r"\*", "([^./]+)") + "(?=/|$|\\?)")
+
+
+def rewrite(slug: str, url: str, base_url: str) -> str:
+    """Map a real provider URL onto the sandbox; URLs already on the sandbox are returned as they are."""
+    root = root_url(base_url)
+    if url.startswith(root + "/"):
+        return url
+    stored = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?" + PREFIX + "/", url)
+    if stored:   # a sandbox URL stored under another port or host: move it onto this server
+        return root + "/" + url[stored.end():]
+    provider = PROVIDERS.get(slug)
+    if provider is not None:
+        for origin, sub in provider.origins.items():
+            match = _pattern(origin).match(url)
+            if match:
+                target = sub.replace("*", match.group(1)) if match.groups() else sub
+                return f"{root}/{slug}{target}{url[match.end():]}"
+    raise ValueError(f"the {slug} sandbox has no stand-in for {url.split('?')[0]}")
+
+
+def default_config(slug: str, base_url: str) -> dict[str, str]:
+    """Connection URL fields of a sandbox connection (e.g. ActiveCampaign's account_url)."""
+    provider = PROVIDERS.get(slug)
+    root = f"{root_url(base_url)}/{slug}"
+    return {name: root + path for name, path in (provider.defaults if provider else {}).items()}
+
+
+def has_sandbox(slug: str) -> bool:
+    return slug in PROVIDERS

@@ -1,0 +1,96 @@
+"""Shared helpers for browser tests: the real Hub server on a free port, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = Path(__file__).parent / "output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@contextmanager
+def running_hub(db_url: str, port: int | None = None, **env: str) -> Iterator[str]:
+    """`streamlit run app.py` against db_url; yields the base URL once /_stcore/health answers."""
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    full_env = {**os.environ, "DATABASE_URL": db_url, "HUB_BASE_URL": base, **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(150):
+            try:
+                if get(f"{base}/_stcore/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {proc.stdout.read()}")
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("server did not start in 30 s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(browser, base: str, email: str, *, width: int = 1440, height: int = 1000):  # type: ignore[no-untyped-def]
+    """A new browser context signed in with the development sign-in; returns (context, page)."""
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    page.goto(base)
+    expect(page.get_by_text("DEVELOPMENT SIGN-IN")).to_be_visible(timeout=30_000)
+    page.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name=email, exact=False).click()
+    page.get_by_role("button", name="Sign in (development)").click()
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
+    return ctx, page

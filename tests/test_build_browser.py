@@ -1,0 +1,100 @@
+"""The Build tracker in headless Chromium: every view, a real tick, screenshots to look at.
+
+Screenshots land in tests/output/screenshots/tracker-*.png. The server and browser fixtures are
+the ones of tests/test_browser.py (demo data, development sign-in).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.live_server import sign_in as live_sign_in
+from tests.test_browser import SHOTS, browser, server  # noqa: F401 - pytest fixtures
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(browser, server, email: str):  # noqa: F811
+    from playwright.sync_api import expect
+
+    ctx, page = live_sign_in(browser, server, email, height=1100)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Build tracker", exact=True).click()
+    expect(page.get_by_role("heading", name="Build tracker")).to_be_visible(timeout=30_000)
+    return ctx, page
+
+
+def idle(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=30_000)
+    page.wait_for_timeout(500)
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def test_engineer_opens_an_integration_from_the_board_and_ticks_an_item(server, browser):  # noqa: F811
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx, page = sign_in(browser, server, "engineer@layers.example")
+    try:
+        idle(page)
+        page.screenshot(path=str(SHOTS / "tracker-board.png"))
+        page.locator(".st-key-open_hubspot").get_by_role("button").click()
+        expect(page.get_by_role("heading", name="HubSpot")).to_be_visible(timeout=30_000)
+        idle(page)
+        page.get_by_role("heading", name="HubSpot").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "tracker-integration.png"), full_page=True)
+
+        page.get_by_text("Step 4 · API Client Implementation — 3/9 done").click()
+        page.get_by_text("Alert on repeated failures", exact=True).click()
+        # the page re-reads the stored checklist after the tick: the step's count went up
+        expect(page.get_by_text("Step 4 · API Client Implementation — 4/9 done")).to_be_visible(timeout=30_000)
+        idle(page)
+        # the section stays open after the tick (stable expander key)
+        expect(page.get_by_text("Alert on repeated failures", exact=True)).to_be_visible()
+        page.get_by_text("Step 4 · API Client Implementation — 4/9 done").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "tracker-integration-step4.png"))
+    finally:
+        ctx.close()
+
+
+def test_leadership_reads_progress_and_announcements(server, browser):  # noqa: F811
+    from playwright.sync_api import expect
+
+    ctx, page = sign_in(browser, server, "leadership@layers.example")
+    try:
+        idle(page)
+        page.get_by_test_id("stButtonGroup").get_by_text("Progress", exact=True).click()
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+        idle(page)
+        page.screenshot(path=str(SHOTS / "tracker-progress.png"), full_page=True)
+        page.get_by_test_id("stButtonGroup").get_by_text("Announcements", exact=True).click()
+        expect(page.get_by_text("SMTP_URL is not set")).to_be_visible(timeout=30_000)
+        idle(page)
+        page.screenshot(path=str(SHOTS / "tracker-announcements.png"))
+        page.get_by_test_id("stButtonGroup").get_by_text("Integration", exact=True).click()
+        idle(page)
+        page.get_by_text("Step 1 · Research & Documentation").click()
+        box = page.get_by_role("checkbox", name="Review integration's API documentation")
+        expect(box).to_be_visible(timeout=30_000)
+        assert box.is_disabled()
+        page.screenshot(path=str(SHOTS / "tracker-integration-readonly.png"))
+    finally:
+        ctx.close()
+
+
+def test_admin_sees_the_gate_override_and_recipients_before_available(server, browser):  # noqa: F811
+    from playwright.sync_api import expect
+
+    ctx, page = sign_in(browser, server, "admin@layers.example")
+    try:
+        idle(page)
+        page.get_by_test_id("stButtonGroup").get_by_text("Integration", exact=True).click()
+        expect(page.get_by_role("heading", name="Calendly")).to_be_visible(timeout=30_000)
+        idle(page)
+        expect(page.get_by_text("Moving to available needs")).to_be_visible()
+        expect(page.get_by_text("I checked the")).to_be_visible()
+        override = page.get_by_label("Admin override: why move anyway? (audited, shown on the integration)")
+        override.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "tracker-admin-available.png"))
+        assert page.get_by_role("button", name="Move to available").is_disabled()
+    finally:
+        ctx.close()

@@ -1,0 +1,132 @@
+"""The Priorities page: filters, selection, planning, settings edits by role; `layers-hub rank`."""
+
+import json
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.models import Integration
+from db.models_ranking import PlanningDecision
+from services import demo, ranking
+from services.cli import main
+from tests.ranking_fixtures import History
+
+STAFF = {role: email for email, _, role in demo.DEMO_STAFF}
+
+
+@pytest.fixture
+def page_db(session, db_url):
+    demo.ensure_demo_staff(session)
+    h = History(session)
+    h.many("pipedrive", 3, "enterprise")
+    h.many("zoho-crm", 25, "free", orgs=5)
+    h.many("copper", 4, "free")
+    session.commit()
+    return db_url
+
+
+def open_priorities(role: str) -> AppTest:
+    at = AppTest.from_file("../pages/hub.py", default_timeout=60)
+    at.run()
+    options = at.selectbox(key="dev_pick").options
+    at.selectbox(key="dev_pick").select_index(next(i for i, o in enumerate(options) if STAFF[role] in o))
+    at.button(key="dev_login").click().run()
+    at.switch_page("priorities.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table(at):
+    return at.dataframe(key="priorities_table").value
+
+
+def test_table_lists_unbuilt_integrations_in_rank_order(page_db):
+    at = open_priorities("pm")
+    frame = table(at)
+    assert list(frame["integration"][:3]) == ["Zoho CRM", "Pipedrive", "Copper"]   # 25 > 15 > 4
+    assert "Stripe" not in set(frame["integration"])
+    assert "version 1" in at.caption[0].value
+
+
+def test_filters_narrow_the_table(page_db):
+    at = open_priorities("pm")
+    at.multiselect(key="pri_bucket").select("Medium").run()
+    assert list(table(at)["integration"]) == ["Zoho CRM"]
+    at.multiselect(key="pri_bucket").unselect("Medium").run()
+    at.text_input(key="pri_search").input("pipe").run()
+    assert list(table(at)["integration"]) == ["Pipedrive", "Pipedream"]
+    at.toggle(key="include_built").set_value(True).run()
+    at.text_input(key="pri_search").input("stripe").run()
+    assert list(table(at)["integration"]) == ["Stripe"]
+
+
+def test_selecting_a_row_shows_who_asked(page_db):
+    at = open_priorities("pm")
+    at.session_state["priorities_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert any(h.value == "Who asked for Pipedrive" for h in at.subheader)
+    users, orgs = at.dataframe[1].value, at.dataframe[2].value   # the two tables under "Who asked"
+    assert len(users) == 3 and set(users["tier"]) == {"Enterprise"}
+    assert orgs["score"].sum() == 15.0
+
+
+def test_pm_plans_selected_integrations(page_db, session):
+    at = open_priorities("pm")
+    at.session_state["priorities_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.checkbox(key="plan_confirm").check().run()
+    at.button(key="plan_button").click().run()
+    assert not at.exception, at.exception
+    row = session.scalar(select(Integration).where(Integration.slug == "zoho-crm"))
+    session.refresh(row)
+    assert row.status == "planned"
+    decision = session.scalar(select(PlanningDecision))
+    assert (decision.bucket, decision.upvotes, decision.rank, decision.planned_by) == ("Medium", 25, 1, STAFF["pm"])
+
+
+def test_pm_edits_weights_and_a_new_version_is_used(page_db, session):
+    at = open_priorities("pm")
+    at.number_input(key="w_free").set_value(2.0)     # inside a form: sent with the submit click
+    submit = [b for b in at.button if b.label == "Save as new version"][0]
+    submit.click().run()
+    assert at.success[0].value == "Ranking settings version 2 saved"
+    assert not at.exception, at.exception
+    assert ranking.current_settings(session).version == 2
+    assert ranking.current_settings(session).weights["free"] == 2.0
+
+
+def test_leadership_sees_settings_read_only_and_support_cannot_open(page_db):
+    at = open_priorities("leadership")
+    assert at.number_input(key="w_free").disabled
+    assert any("Only product managers and admins" in i.value for i in at.info)
+    at = AppTest.from_file("../pages/hub.py", default_timeout=60)
+    at.run()
+    options = at.selectbox(key="dev_pick").options
+    at.selectbox(key="dev_pick").select_index(next(i for i, o in enumerate(options) if STAFF["support"] in o))
+    at.button(key="dev_login").click().run()
+    with pytest.raises(ValueError):
+        at.switch_page("priorities.py")
+
+
+def test_cli_rank_json_has_every_field(page_db, capsys):
+    assert main(["rank", "--top", "2", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["slug"] for r in rows] == ["zoho-crm", "pipedrive"]
+    assert set(rows[0]) == {"rank", "slug", "name", "category", "status", "bucket", "score", "upvotes", "users",
+                            "organizations", "high_tier_users"}
+    assert rows[1]["score"] == 15.0 and rows[1]["bucket"] == "Top"
+
+
+def test_cli_weights_and_thresholds(page_db, capsys):
+    assert main(["weights", "set", "free=3"]) == 0
+    assert main(["thresholds", "set", "--top-upvotes", "20", "--high-tiers", "agency"]) == 0
+    capsys.readouterr()
+    assert main(["rank", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("rank,slug,name")
+    assert lines[1].startswith("1,zoho-crm,") and ",Top,75.0,25," in lines[1]
+    assert main(["weights", "set", "gold=2"]) == 2
+    assert "unknown tier 'gold'" in capsys.readouterr().err
+    assert main(["weights", "set", "free"]) == 2
