@@ -255,4 +255,5 @@ class AuditEntry(Base):
 
 
 # Tables added by later features live in their own modules; importing them registers them.
-from db import models_build, models_credentials, models_ranking  # noqa: E402, F401, I001
+from db import models_build, models_credentials, models_docs, models_health, models_ranking  # noqa: E402, F401, I001
+from db import models_webhooks  # noqa: E402, F401, I001

@@ -1,11 +1,72 @@
+"""API health: success and failure rates, latency and error categories from the API call log; alerts; the
+health sweep. Leadership sees it read-only."""
+
+import pandas as pd
 import streamlit as st
 
-from pages.ui import coming_soon, current_staff
+from pages import api_health_alerts, api_health_sweep
+from pages.ui import current_staff, unit_of_work
+from services import roles
+from services.monitoring import charts, metrics
 
-current_staff()
+me = current_staff()
+read_only = roles.read_only(me.role, "api_health")
 st.title("API health")
-coming_soon(7, "Success and failure of every provider call, and alerts on repeated failures.", [
-    "Success/failure rates and latency p50/p95 per integration and connection (24 h / 7 d / 30 d)",
-    "Alerts raised on consecutive failures or failure rate, cleared on recovery",
-    "Health sweep: check all connections with bounded concurrency and a progress bar",
-])
+st.caption("Every call the Hub makes to a provider is logged (URL redacted, status, duration, attempt, error "
+           "category). A call failed when it has an error category; each retry attempt counts as its own call.")
+if read_only:
+    st.caption(":material/visibility: Read-only view: checks, sweeps and thresholds are run by support and "
+               "engineering.")
+
+with unit_of_work() as session:
+    logged = metrics.logged_integrations(session)
+c1, c2 = st.columns([2, 3])
+window = c1.segmented_control("Window", list(metrics.WINDOWS), default="24h", required=True, key="ah_window",
+                              format_func=lambda w: metrics.WINDOW_LABELS.get(w, w))
+names = dict(logged)
+slug = c2.selectbox("Integration", [None, *names], key="ah_integration",
+                    format_func=lambda s: "All integrations" if s is None else names[s])
+with unit_of_work() as session:
+    frame = metrics.calls_frame(session, window=window, integration=slug)
+    open_alerts = metrics.alerts_frame(session)
+
+totals = metrics.totals(frame)
+k1, k2, k3, k4, k5 = st.columns(5)
+k1.metric("API calls", f"{totals['calls']:,}")
+k2.metric("Success rate", f"{totals['success_rate']:.1%}" if totals["calls"] else "—")
+k3.metric("Latency p50", f"{totals['p50_ms']:.0f} ms" if totals["calls"] else "—")
+k4.metric("Latency p95", f"{totals['p95_ms']:.0f} ms" if totals["calls"] else "—")
+k5.metric("Open alerts", len(open_alerts))
+
+timeline = metrics.timeline(frame, window)
+left, right = st.columns(2)
+left.plotly_chart(charts.calls_over_time(timeline), width="stretch", key="ah_calls_chart")
+right.plotly_chart(charts.latency_over_time(timeline), width="stretch", key="ah_latency_chart")
+per_integration = metrics.summary(frame, ["integration"])
+left.plotly_chart(charts.error_categories(metrics.categories(frame)), width="stretch", key="ah_categories_chart")
+right.plotly_chart(charts.failure_rate_by_integration(per_integration), width="stretch", key="ah_rate_chart")
+
+
+def rates(table: pd.DataFrame) -> pd.DataFrame:
+    shown = table.copy()
+    for column in ("success_rate", "failure_rate"):
+        shown[column] = shown[column].map(lambda v: f"{v:.1%}")
+    for column in ("p50_ms", "p95_ms"):
+        shown[column] = shown[column].map(lambda v: round(v, 1))
+    return shown
+
+
+st.subheader("Per integration")
+if per_integration.empty:
+    st.info(f"No API calls in the {metrics.WINDOW_LABELS[window].lower()}. Checks, test runs and sweeps are logged "
+            "here as they happen.")
+else:
+    st.dataframe(rates(per_integration), hide_index=True, width="stretch", key="ah_per_integration")
+    st.subheader("Per connection", help="Worst failure rate first")
+    per_connection = metrics.summary(frame.dropna(subset=["connection_id"]),
+                                     ["connection_id", "organization", "integration"])
+    per_connection["connection_id"] = per_connection["connection_id"].astype(int)
+    st.dataframe(rates(per_connection.head(100)), hide_index=True, width="stretch", key="ah_per_connection")
+
+api_health_alerts.render(me, read_only, open_alerts)
+api_health_sweep.render(me, read_only)

@@ -1,12 +1,55 @@
+"""Credential test: find the customer, check a connection, run an action in test mode, see the history."""
+
+import pandas as pd
 import streamlit as st
 
-from pages.ui import coming_soon, current_staff
+from pages.credential_test_panels import STATUS, at_a_glance, check, history, when
+from pages.credential_test_run import run_panel
+from pages.ui import current_staff, unit_of_work
+from services.credentials.fields import AUTH_LABELS
+from services.errors import InvalidInput
+from services.monitoring import finder
+from services.monitoring.runs import clean_ticket
 
-current_staff()
+me = current_staff()
 st.title("Credential test")
-coming_soon(7, "Support tests a customer's connection here.", [
-    "Find the customer by organization, user email or connection id; pick a connection",
-    "Check connection: plain-words diagnosis with the provider's own message",
-    "Run an action in test mode with a form drawn from its input schema; see the redacted HTTP exchange",
-    "Test history per connection, with ticket references",
-])
+st.caption("Test a customer's connection: check the stored credential, run an action in test mode (writes are "
+           "built but not sent) and read the redacted HTTP exchange. Every check and run is stored with its ticket "
+           "and written to the audit log.")
+
+query = st.text_input("Find the customer", key="ct_query", icon=":material/search:",
+                      placeholder="Organization name, a customer user's email, or a connection id such as #12")
+with unit_of_work() as session:
+    matches = finder.search(session, query)
+if not matches:
+    st.info("No connection matches. Search by organization name, a customer user's email or a connection id; "
+            "connections are added on the Connections page.")
+    st.stop()
+
+st.dataframe(pd.DataFrame([{
+    "id": m.id, "organization": m.organization, "tier": m.tier,
+    "integration": m.integration + (" · SANDBOX" if m.sandbox else ""),
+    "auth": AUTH_LABELS.get(m.auth_type, m.auth_type), "status": STATUS.get(m.status, m.status),
+    "expires": when(m.expires_at) if m.auth_type == "oauth2" else "—", "last check": when(m.last_checked_at),
+    "last tests": " ".join("✅" if t.ok else "❌" for t in m.last_tests) or "—", "matched by": m.matched_by,
+} for m in matches]), hide_index=True, width="stretch", key="ct_matches")
+if len(matches) == 100:
+    st.caption("Showing the first 100 connections; narrow the search to see others.")
+
+pick = st.selectbox("Connection", matches, key="ct_pick", format_func=lambda m: m.label)
+at_a_glance(pick)
+ticket_text = st.text_input("Ticket reference", key="ct_ticket", placeholder="e.g. SUP-1234",
+                            help="Stored with every check and run (required for live mode).")
+try:
+    ticket = clean_ticket(ticket_text)
+except InvalidInput as exc:
+    st.error(str(exc))
+    st.stop()
+
+tab_check, tab_run, tab_history = st.tabs(["Check connection", "Run an action", "Test history"])
+with tab_check:
+    check(pick, me, ticket or "")
+with tab_run:
+    run_panel(pick, me, ticket or "")
+with tab_history:
+    history(pick)

@@ -141,3 +141,69 @@ def bench_ranking(base_url: str, size: int, *, seed: int = 7) -> dict:
                 "rank_over_count_scan": round(rank_ms / count_ms, 4) if count_ms else None,
                 "pandas_over_rank": round(pandas_ms / rank_ms, 1) if rank_ms else None,
                 "import_over_copy": round(import_ms / copy_ms, 2) if copy_ms else None}
+
+
+@contextmanager
+def sandbox_server() -> Iterator[str]:
+    """The provider sandbox on a free loopback port, in a thread of this process."""
+    import socket
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from services import sandbox
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[sandbox.mount()]), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def bench_http(base_url: str, calls: int = 400) -> dict:
+    """One loopback sandbox call through ProviderClient vs a bare httpx2 client, interleaved."""
+    import os
+
+    from services import http
+    from services.call_log import CallLog
+    from services.catalog import load_catalog
+    from services.credentials.outbound import Outbound
+    from services.provider_client import ProviderClient
+
+    os.environ["HUB_SANDBOX"] = "1"          # loopback URLs are allowed only with the sandbox on
+    with scratch_database(base_url) as url, sandbox_server() as root:
+        upgrade_database(url)
+        with session_scope(url) as s:
+            integration_id = s.scalar(select(Integration.id).where(Integration.slug == "wordpress"))
+        site = f"{root}/sandbox/wordpress/site/wp-json/wp/v2"
+        auth = http.basic_auth("bench", "sbx_bench app pass word")
+        log = CallLog(url)
+        ours = ProviderClient(spec=load_catalog().get("wordpress"), base_url=site, auth=auth,
+                              integration_id=integration_id, mode="live", action="check", log=log,
+                              out=Outbound())
+        bare = http.make_client(site, auth=auth)
+        ours_ms, bare_ms = [], []
+        for n in range(calls + 20):
+            for target, times in ((ours, ours_ms), (bare, bare_ms)) if n % 2 else ((bare, bare_ms), (ours, ours_ms)):
+                start = time.perf_counter()
+                response = target.request("GET", "/users/me") if target is ours else target.get(site + "/users/me")
+                elapsed = (time.perf_counter() - start) * 1000
+                assert response.status_code == 200
+                if n >= 20:                      # warm-up excluded
+                    times.append(elapsed)
+        log.flush()
+        ours.close()
+        bare.close()
+    ours_p50, bare_p50 = statistics.median(ours_ms), statistics.median(bare_ms)
+    return {"calls": calls, "ours_ms_p50": round(ours_p50, 3), "bare_ms_p50": round(bare_p50, 3),
+            "overhead": round(ours_p50 / bare_p50, 3)}

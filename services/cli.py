@@ -23,6 +23,9 @@ COMMAND_MODULES = (
     "services.commands.build",
     "services.commands.ranking",
     "services.commands.bench",
+    "services.commands.executors",
+    "services.commands.health",
+    "services.commands.docs",
 )
 
 

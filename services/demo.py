@@ -17,6 +17,7 @@ from db.models import ChecklistItem, Integration, Organization, StaffUser, User
 from services import audit, tracker_demo
 from services.credentials.demo import seed_sandbox_connections
 from services.errors import InvalidInput
+from services.monitoring.demo import seed_call_history
 from services.tiers import TIER_SLUGS, tiers_by_slug
 from services.upvotes import recompute_aggregates
 
@@ -112,6 +113,7 @@ def seed_demo(session: Session, *, orgs: int = 150, users: int | None = None, up
     _advance_pipeline(session, integrations, anchor)
     tracker_demo.seed(session, anchor)
     seed_sandbox_connections(session, actor=actor)   # issue 5: demo organizations get sandbox connections
+    seed_call_history(session, seed=seed)              # issue 7: 30 days of API calls for the health page
     audit.record(session, actor=actor, action="demo.seeded", entity_type="database", entity_id=None,
                  after={"organizations": orgs, "users": users, "upvotes": total, "seed": seed})
     session.flush()

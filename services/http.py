@@ -22,6 +22,7 @@ USER_AGENT = "LayersIntegrationHub/0.1"
 # Re-exported so callers and tests never import httpx2 themselves.
 HTTPError = httpx2.HTTPError
 TransportError = httpx2.TransportError
+ConnectError = httpx2.ConnectError
 MockTransport = httpx2.MockTransport
 Request = httpx2.Request
 Response = httpx2.Response

@@ -22,6 +22,7 @@ PAGES: tuple[PageAccess, ...] = (
     PageAccess("overview", "Overview", "Hub", ALL, ":material/home:"),
     PageAccess("catalog", "Integration catalog", "Hub", ALL, ":material/apps:"),
     PageAccess("success", "Success criteria", "Hub", ALL, ":material/flag:"),
+    PageAccess("guides", "Integration guides", "Hub", ALL, ":material/menu_book:"),
     PageAccess("priorities", "Priorities", "Plan", frozenset({"pm", "leadership", "admin"}),
                ":material/leaderboard:"),
     PageAccess("tracker", "Build tracker", "Build", frozenset({"pm", "engineer", "leadership", "admin"}),
@@ -55,3 +56,11 @@ def pages_for(role: str) -> list[PageAccess]:
 
 def can_open(role: str, page_key: str) -> bool:
     return any(p.key == page_key for p in pages_for(role))
+
+
+# Roles that see a page but may not act on it (no buttons that change or run anything).
+READ_ONLY: dict[str, frozenset[str]] = {"api_health": frozenset({"leadership"})}
+
+
+def read_only(role: str, page_key: str) -> bool:
+    return role in READ_ONLY.get(page_key, frozenset())

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from db.session import make_engine
 
-pytest_plugins = ["tests.credentials_support"]   # fixtures of the credentials tests (issue 5)
+pytest_plugins = ["tests.credentials_support", "tests.executor_support"]   # shared fixtures (issues 5, 6)
 
 BACKEND = os.environ.get("HUB_TEST_BACKEND", "sqlite")
 STRICT = os.environ.get("HUB_TEST_STRICT") == "1"

@@ -75,6 +75,8 @@ class RateLimitSpec(_Model):
     scope: Literal["account", "user", "connection", "app"]
     concurrency: int | None = Field(default=None, gt=0)
     note: str | None = None
+    # Only these calls count against the limit (action keys, or "oauth_token" / "search"); empty = every call.
+    applies_to: list[str] = []
 
     @model_validator(mode="after")
     def _complete(self) -> RateLimitSpec:
@@ -173,6 +175,23 @@ def _keyed(items: Any, name: str, owner: str) -> Any:
     return out
 
 
+class RateLimitSignal(_Model):
+    """A response that means "rate limited" besides 429 (e.g. Salesforce 403 REQUEST_LIMIT_EXCEEDED)."""
+
+    status: int
+    code: str | None = None          # must appear in the body (error code) when given
+
+
+class HttpSpec(_Model):
+    """How the provider signals limits and identifies requests (read by services/provider_client.py)."""
+
+    rate_limit_signals: list[RateLimitSignal] = []
+    retry_after_headers: list[str] = ["retry-after"]
+    retry_after_is_epoch: bool = False       # a reset header holding a unix time rather than seconds
+    request_id_headers: list[str] = ["x-request-id"]
+    success_flag: str | None = None          # a 2xx body field that must not be 0/false (AC "succeeded")
+
+
 class IntegrationSpec(_Model):
     slug: str = Field(pattern=SLUG_PATTERN)
     name: str
@@ -186,6 +205,7 @@ class IntegrationSpec(_Model):
     connection_fields: dict[str, FieldSpec] = {}
     check: RequestSpec | None = None
     rate_limits: list[RateLimitSpec] = []
+    http: HttpSpec = HttpSpec()
     actions: dict[str, ActionSpec] = {}
     triggers: dict[str, TriggerSpec] = {}
     notes: str | None = None

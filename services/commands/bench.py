@@ -37,6 +37,13 @@ def cmd_ranking(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_http(args: argparse.Namespace) -> int:
+    from services.bench import bench_http
+
+    print(json.dumps(bench_http(database_url(), args.calls)), flush=True)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="benchmarks (JSON lines) in scratch databases beside DATABASE_URL")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True, parser_class=HubParser)
@@ -44,3 +51,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     ranking.add_argument("--upvotes", type=_sizes, default=[10_000, 100_000, 1_000_000],
                          help="comma-separated sizes (default 10000,100000,1000000)")
     ranking.set_defaults(func=cmd_ranking)
+    http = bench_sub.add_parser("http", help="a loopback sandbox call through the Hub's HTTP layer vs bare httpx2")
+    http.add_argument("--calls", type=int, default=400, help="measured calls per client (default 400)")
+    http.set_defaults(func=cmd_http)

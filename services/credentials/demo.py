@@ -45,7 +45,7 @@ def _config(slug: str, root_base: str, account: str) -> dict[str, Any]:
     if slug == "wordpress":
         config["username"] = account
     if slug == "webflow":
-        config["site_id"] = "62f3b1f7eafac55d0c64ef91"
+        config["site_id"] = "0123456789abcdef01234567"   # the sandbox site (the catalog example)
     return config
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from services import http, sandbox
 from services.config import Settings, load_settings
@@ -33,8 +35,11 @@ class Outbound:
     def check(self, url: str, what: str = "URL") -> str:
         return check_url(url, sandbox_enabled=self.settings.sandbox_enabled, field=what, resolver=self.resolver)
 
-    def client(self, base_url: str = "", **kwargs: Any) -> http.Client:
-        return http.make_client(base_url, transport=self.transport, url_guard=self._guard(), **kwargs)
+    def client(self, base_url: str = "", *, guard_ttl: float = 0.0, **kwargs: Any) -> http.Client:
+        """A client whose every request URL is checked; with guard_ttl, a host's verdict is reused for
+        that many seconds (the client of one action run calls the same host many times)."""
+        url_guard = self._guard() if not guard_ttl else _cached_guard(self._guard(), guard_ttl)
+        return http.make_client(base_url, transport=self.transport, url_guard=url_guard, **kwargs)
 
     def oauth_client(self, client_id: str, client_secret: str | None, **kwargs: Any) -> Any:
         return http.oauth2_client(client_id, client_secret, transport=self.transport, url_guard=self._guard(),
@@ -42,6 +47,20 @@ class Outbound:
 
     def _guard(self) -> Any:
         return guard(sandbox_enabled=self.settings.sandbox_enabled, resolver=self.resolver)
+
+
+def _cached_guard(check: Any, ttl: float) -> Any:
+    verified: dict[str, float] = {}
+
+    def guard_url(url: str) -> None:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        now = time.monotonic()
+        if verified.get(key, 0.0) > now:
+            return
+        check(url)
+        verified[key] = now + ttl
+    return guard_url
 
 
 def provider_message(response: Any) -> str:
@@ -57,7 +76,10 @@ def provider_message(response: Any) -> str:
         parts = [body.get(k) for k in ("title", "message", "error_description", "detail", "error")]
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            parts.append(errors[0].get("message") or errors[0].get("detail"))
+            first = errors[0]   # ActiveCampaign {title, detail}, Mailchimp {field, message}, HubSpot {message}
+            field_name = first.get("field")
+            text = first.get("message") or first.get("title") or first.get("detail")
+            parts.append(f"{field_name}: {text}" if field_name and text else text)
         code = body.get("errorCode") or body.get("code") or body.get("category")
         words = [str(p) for p in dict.fromkeys(parts) if p]
         return (f"{code}: " if code and str(code) not in words else "") + " — ".join(words)[:300]

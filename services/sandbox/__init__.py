@@ -1,8 +1,9 @@
 """The provider sandbox, served under ``/sandbox/<provider>/`` when HUB_SANDBOX=1.
 
 One module per provider (``services/sandbox/<slug>.py``) exposes ``PROVIDER``: its OAuth server (the
-top-10 OAuth providers), its API routes (for now the who-am-I calls credential checks use; a later
-issue adds the actions), which real origins map to which sandbox paths, and default connection URLs.
+top-10 OAuth providers), its API routes (the who-am-I calls and every endpoint the executors use, with
+per-account state in ``store.py``, real limiters in ``limits.py`` and fault switches in ``faults.py``),
+which real origins map to which sandbox paths, and default connection URLs.
 
 A sandbox connection calls the real provider URLs rewritten onto the sandbox (``rewrite``), so the
 catalog stays the single description of each provider.
@@ -15,12 +16,24 @@ from functools import lru_cache
 
 from starlette.routing import Mount
 
-from services.sandbox import activecampaign, calendly, hubspot, mailchimp, n8n, salesforce, webflow, wordpress
+from services.sandbox import (
+    activecampaign,
+    calendly,
+    faults,
+    hubspot,
+    mailchimp,
+    make,
+    n8n,
+    salesforce,
+    webflow,
+    wordpress,
+    zapier,
+)
 from services.sandbox.common import SandboxProvider, sandbox_account
 
 PROVIDERS: dict[str, SandboxProvider] = {
     m.PROVIDER.slug: m.PROVIDER
-    for m in (hubspot, activecampaign, mailchimp, calendly, wordpress, webflow, salesforce, n8n)
+    for m in (hubspot, activecampaign, mailchimp, calendly, wordpress, webflow, salesforce, n8n, make, zapier)
 }
 PREFIX = "/sandbox"
 __all__ = ["PROVIDERS", "PREFIX", "mount", "rewrite", "root_url", "default_config", "sandbox_account"]
@@ -28,7 +41,8 @@ __all__ = ["PROVIDERS", "PREFIX", "mount", "rewrite", "root_url", "default_confi
 
 def mount() -> Mount:
     """The Starlette mount of every provider (services/routes.py adds it when the sandbox is on)."""
-    return Mount(PREFIX, routes=[Mount(f"/{slug}", routes=p.routes()) for slug, p in PROVIDERS.items()])
+    return Mount(PREFIX, routes=[faults.ROUTE,
+                                 *(Mount(f"/{slug}", routes=p.routes()) for slug, p in PROVIDERS.items())])
 
 
 def root_url(base_url: str) -> str:

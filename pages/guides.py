@@ -1,0 +1,86 @@
+"""Integration guides: each integration's guide with its state, search, and the rendered guide."""
+
+import pandas as pd
+import streamlit as st
+
+from pages.ui import current_staff, unit_of_work
+from services.errors import HubError
+from services.guides import publishing
+from services.guides.render import render
+from services.tracker import BUILDERS
+
+me = current_staff()
+can_publish = me.role in BUILDERS
+st.title("Integration guides")
+st.caption("How to connect, actions and triggers, example workflows, common use cases and troubleshooting. "
+           "The written parts live in `docs/integrations/<slug>.md`; connection fields, actions, triggers and "
+           "error categories are generated from the catalog each time a guide is shown.")
+if flash := st.session_state.pop("guide_flash", None):
+    st.success(flash, icon=":material/check_circle:")
+
+with unit_of_work() as session:
+    states = publishing.guide_states(session)
+available = [s for s in states if s.status == "available"]
+count = {state: sum(1 for s in states if s.state == state) for state in publishing.STATES}
+cols = st.columns(4)
+cols[0].metric("Available integrations with a published guide",
+               f"{sum(s.published for s in available)} / {len(available)}")
+cols[1].metric("Published guides", count["published"])
+cols[2].metric("Ready to publish", count["ready to publish"])
+cols[3].metric("Incomplete or not written", count["incomplete"] + count["not written"])
+
+search, pick = st.columns([3, 2])
+text = search.text_input("Search", placeholder="name, slug or category", key="guide_search").strip().lower()
+wanted = pick.multiselect("Guide state", publishing.STATES, key="guide_state_filter")
+shown = [s for s in states if (not wanted or s.state in wanted)
+         and (not text or text in s.name.lower() or text in s.slug or text in s.category.lower())]
+st.dataframe(pd.DataFrame([{"top10": s.top10_rank, "name": s.name, "category": s.category, "status": s.status,
+                            "guide": s.state, "published_by": s.published_by, "published_at": s.published_at,
+                            "missing": "; ".join(s.problems)} for s in shown],
+                          columns=["top10", "name", "category", "status", "guide", "published_by", "published_at",
+                                   "missing"]),
+             hide_index=True, width="stretch", key="guide_table", height=280,
+             column_config={"top10": st.column_config.NumberColumn("Top 10", format="#%d"), "name": "Integration",
+                            "category": "Category", "status": "Integration status", "guide": "Guide",
+                            "published_by": "Published by",
+                            "published_at": st.column_config.DatetimeColumn("Published", format="YYYY-MM-DD"),
+                            "missing": "What is missing"})
+if not shown:
+    st.info("No guide matches the search.")
+    st.stop()
+
+by_slug = {s.slug: s for s in shown}
+slug = st.selectbox("Read a guide", list(by_slug), key="guide_slug",
+                    format_func=lambda s: f"{by_slug[s].name} — {by_slug[s].state}")
+state = by_slug[slug]
+if state.published:
+    st.caption(f":material/verified: Published by {state.published_by} on {state.published_at:%d %b %Y}"
+               + (" · the written text changed since" if state.edited_since_published else ""))
+else:
+    st.warning(f"Not published ({state.state})" + (": " + "; ".join(state.problems) if state.problems else "."),
+               icon=":material/edit_note:")
+
+markdown = render(slug)
+actions = st.columns([1, 1, 4])
+actions[0].download_button("Download Markdown", markdown, file_name=f"{slug}.md", mime="text/markdown",
+                           key="guide_download", icon=":material/download:")
+if can_publish:
+    label = "Unpublish" if state.published else "Publish"
+    if actions[1].button(label, key="guide_publish", type="secondary" if state.published else "primary",
+                         disabled=not state.published and state.state != "ready to publish"):
+        try:
+            with unit_of_work() as session:
+                if state.published:
+                    publishing.unpublish(session, actor=me.email, slug=slug)
+                else:
+                    publishing.publish(session, actor=me.email, slug=slug)
+        except HubError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state.guide_flash = f"{state.name}'s guide {'unpublished' if state.published else 'published'}."
+            st.rerun()
+else:
+    actions[2].caption("Engineers and admins publish guides once their written sections are complete.")
+
+with st.container(border=True):
+    st.markdown(markdown)

@@ -1,0 +1,112 @@
+"""Run one catalog action for one connection, in test or live mode (the seed's node executor step).
+
+Test mode never changes the customer's account: reads and the credential check run for real, writes
+are validated and built but not sent. Every provider call goes through ProviderClient (pacing, retries,
+typed errors, the call log); the result carries the redacted HTTP exchanges.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from db.models import Connection, Integration
+from db.session import session_scope
+from services.call_log import call_log
+from services.catalog import load_catalog
+from services.credentials.checks import base_url_for, static_auth
+from services.credentials.errors import ReauthRequired
+from services.credentials.outbound import Outbound
+from services.credentials.refresh import token_auth
+from services.credentials.store import read_secrets
+from services.errors import HubError, InvalidInput, NotFound
+from services.executors.context import ActionContext, RunResult
+from services.executors.registry import resolve
+from services.executors.schemas import validate_inputs
+from services.provider_client import ProviderClient
+from services.provider_errors import AuthError, IntegrationError
+
+MODES = ("test", "live")
+
+
+def connection_client(connection_id: int, *, mode: str = "test", action: str | None = None,
+                      db_url: str | None = None, out: Outbound | None = None, log: bool = True,
+                      **client_options: Any) -> tuple[ProviderClient, dict[str, Any], Any]:
+    """A ProviderClient for a stored connection, with its config (fields + provider metadata)."""
+    out = out or Outbound()
+    with session_scope(db_url) as s:
+        conn = s.get(Connection, connection_id)
+        if conn is None:
+            raise NotFound(f"connection {connection_id} not found")
+        integration = s.get(Integration, conn.integration_id)
+        spec = load_catalog().get(integration.slug)
+        if conn.status in ("revoked", "needs_reauth"):
+            raise ReauthRequired(f"{spec.name} connection #{conn.id} is {conn.status.replace('_', ' ')}: "
+                                 "ask the customer to reconnect")
+        secrets = read_secrets(conn)
+        config = {**(conn.provider_metadata or {}), **(conn.config or {})}
+        auth_type, sandbox, override, integration_id = conn.auth_type, conn.sandbox, conn.base_url, integration.id
+    base_url = base_url_for(spec, config, sandbox_connection=sandbox, out=out, override=override) or ""
+    if auth_type == "oauth2":
+        auth: Any = token_auth(connection_id, db_url=db_url, out=out)
+    else:
+        auth = static_auth(spec, auth_type, secrets, config)
+    client = ProviderClient(spec=spec, base_url=base_url, auth=auth, integration_id=integration_id,
+                            connection_id=connection_id, account_key=base_url or str(connection_id), mode=mode,
+                            action=action, secrets=secrets, sandbox_connection=sandbox, out=out,
+                            log=call_log(db_url) if log else None, **client_options)
+    return client, config, secrets
+
+
+def run_action(connection_id: int, action: str, inputs: dict[str, Any] | None = None, *, mode: str = "test",
+               service: str | None = None, db_url: str | None = None, out: Outbound | None = None,
+               **client_options: Any) -> RunResult:
+    """Execute `action` on the connection; errors become a structured result, never an exception."""
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be test or live, not {mode!r}")
+    started = time.perf_counter()
+    client = None
+    slug = service or "?"
+    try:
+        client, config, _ = connection_client(connection_id, mode=mode, action=action, db_url=db_url, out=out,
+                                              **client_options)
+        slug = client.spec.slug
+        if service and service != slug:
+            raise InvalidInput(f"connection {connection_id} is a {client.spec.name} connection, not {service}")
+        _, executor = resolve(slug, action)
+        values = validate_inputs(slug, action, inputs or {})
+        ctx = ActionContext(spec=client.spec, action=client.spec.actions[action], config=config, client=client,
+                            connection_id=connection_id)
+        outcome = executor(ctx, values)
+        result = RunResult(True, mode, slug, action, outcome.output, _exchanges(client), None,
+                           _ms(started), _retries(client), outcome.preview)
+    except IntegrationError as exc:
+        result = RunResult(False, mode, slug, action, None, _exchanges(client), exc.as_dict(), _ms(started),
+                           _retries(client))
+    except ReauthRequired as exc:
+        error = AuthError(str(exc)).as_dict()
+        result = RunResult(False, mode, slug, action, None, _exchanges(client), error, _ms(started),
+                           _retries(client))
+    except (HubError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+        result = RunResult(False, mode, slug, action, None, _exchanges(client),
+                           {"category": "validation", "message": message, "status": None}, _ms(started),
+                           _retries(client))
+    finally:
+        if client is not None:
+            client.close()
+            if client.log is not None:
+                client.log.flush()
+    return result
+
+
+def _exchanges(client: ProviderClient | None) -> list[dict[str, Any]]:
+    return [e.as_dict() for e in client.exchanges] if client else []
+
+
+def _retries(client: ProviderClient | None) -> int:
+    return sum(1 for e in client.exchanges if e.attempt > 1) if client else 0
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -1,0 +1,256 @@
+"""Inbound webhooks: verify the provider's signature, de-duplicate, store, then handle (map to a trigger).
+
+``receive`` runs in the request (it only verifies and stores); ``handle_events`` runs after the 2xx
+answer (route background task) and on "Replay" from the inbox page. Nothing is stored for unknown
+connections, oversized or malformed bodies, or failed verifications (a known connection gets a
+``webhook_rejections`` row naming why, without the body).
+
+Schemes (catalog ``auth.signature``): hubspot_v3, calendly, webflow, standard_webhooks (HMAC, timestamp
+tolerance 5 minutes), shared_header (n8n / Make / Zapier / WordPress plugin: ``X-Layers-Webhook-Secret``
+or the connection's ``webhook_header``), url_secret (Mailchimp audiences, ActiveCampaign: ``?secret=``).
+The keys are the connection's live webhook secrets (services/credentials/webhook_secrets.py), so a
+rotation keeps the previous secret valid for its overlap window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.base import utcnow
+from db.models import Connection, Integration
+from db.models_webhooks import WebhookEvent, WebhookRejection
+from services import audit
+from services.catalog import load_catalog
+from services.credentials.signatures import SignatureError, verify_calendly, verify_hubspot_v3, verify_standard, \
+    verify_webflow
+from services.credentials.webhook_secrets import live_webhook_secrets
+from services.errors import NotFound
+from services.webhooks.triggers import map_event, split
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024            # 1 MiB; larger deliveries get 413 before they are read in full
+SHARED_HEADER = "X-Layers-Webhook-Secret"
+URL_SECRET_PARAM = "secret"
+SCHEMES = ("hubspot_v3", "calendly", "webflow", "standard_webhooks", "shared_header", "url_secret")
+_SECRET_KEY = re.compile(r"(pass(word)?|secret|token|api[_-]?key|authorization|signature|credential)", re.I)
+REDACTED = "[redacted]"
+
+
+@dataclass
+class Outcome:
+    status: int
+    message: str
+    event_ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return {"ok": 200 <= self.status < 300, "message": self.message, "events": len(self.event_ids),
+                "duplicates": self.duplicates}
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def redact(value: Any) -> Any:
+    """A copy of a payload with values under secret-looking keys replaced."""
+    if isinstance(value, dict):
+        return {k: REDACTED if _SECRET_KEY.search(str(k)) and v not in (None, "") else redact(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _form(body: bytes) -> dict[str, Any]:
+    """A form body with PHP-style brackets (``data[merges][FNAME]=Jane``) as nested dicts."""
+    out: dict[str, Any] = {}
+    for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True,
+                                max_num_fields=1000):
+        parts = [p for p in re.split(r"[\[\]]+", key) if p] or [key]
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def parse_body(body: bytes, content_type: str) -> Any:
+    """JSON (object or array) or a form post; anything else raises Rejected(400)."""
+    ctype = content_type.split(";")[0].strip().lower()
+    try:
+        if ctype == "application/x-www-form-urlencoded":
+            parsed: Any = _form(body)
+            if not parsed:
+                raise ValueError("empty form")
+            return parsed
+        parsed = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise Rejected(400, "malformed body: expected a JSON object/array or a form post") from None
+    if not isinstance(parsed, dict | list) or not parsed:
+        raise Rejected(400, "malformed body: expected a non-empty JSON object or array")
+    return parsed
+
+
+def _connection(session: Session, service: str, connection_id: int) -> Connection:
+    row = session.execute(select(Connection, Integration.slug).join(Integration,
+                                                                    Integration.id == Connection.integration_id)
+                          .where(Connection.id == connection_id)).first()
+    if row is None or row[1] != service:
+        raise NotFound(f"unknown connection {connection_id} for {service}")
+    return row[0]
+
+
+def scheme_for(service: str) -> str | None:
+    try:
+        return load_catalog().get(service).auth.signature
+    except (KeyError, ValueError):
+        return None
+
+
+def _shared(secrets: list[str], given: str | None) -> None:
+    if not given:
+        raise SignatureError("missing shared secret header")
+    if not any(hmac.compare_digest(s.encode(), given.strip().encode()) for s in secrets):
+        raise SignatureError("shared secret does not match")
+
+
+def verify(scheme: str, secrets: list[str], *, conn: Connection, method: str, url: str, headers: Mapping[str, str],
+           query: Mapping[str, str], body: bytes, now: float | None = None) -> None:
+    """Raise SignatureError (with the failed check) unless the delivery is authentic and fresh."""
+    if not secrets:
+        raise SignatureError("the connection has no webhook secret yet (create one on the Connections page)")
+    if scheme == "hubspot_v3":
+        verify_hubspot_v3(secrets, method=method, uri=url, body=body, headers=headers, now=now)
+    elif scheme == "calendly":
+        verify_calendly(secrets, body=body, headers=headers, now=now)
+    elif scheme == "webflow":
+        verify_webflow(secrets, body=body, headers=headers, now=now)
+    elif scheme == "standard_webhooks":
+        verify_standard(secrets, body=body, headers=headers, now=now)
+    elif scheme == "shared_header":
+        name = str((conn.config or {}).get("webhook_header") or SHARED_HEADER).lower()
+        _shared(secrets, {k.lower(): v for k, v in headers.items()}.get(name))
+    elif scheme == "url_secret":
+        _shared(secrets, query.get(URL_SECRET_PARAM))
+    else:
+        raise SignatureError(f"no inbound signature scheme for this integration ({scheme})")
+
+
+def _reject(session: Session, conn: Connection, service: str, status: int, reason: str) -> Outcome:
+    session.add(WebhookRejection(connection_id=conn.id, service=service, status_code=status, reason=reason[:300]))
+    log.info("webhook rejected: %s #%s: %s", service, conn.id, reason)
+    return Outcome(status, reason)
+
+
+def receive(session: Session, *, service: str, connection_id: int, method: str, url: str,
+            headers: Mapping[str, str], query: Mapping[str, str], body: bytes, now: float | None = None) -> Outcome:
+    """Verify and store one delivery; the caller answers with ``Outcome.status`` / ``body``."""
+    if len(body) > MAX_BODY:
+        return Outcome(413, f"payload over {MAX_BODY} bytes")
+    try:
+        conn = _connection(session, service, connection_id)
+    except NotFound as exc:
+        return Outcome(404, str(exc))
+    if conn.status not in ("active", "expiring"):
+        return Outcome(410 if conn.status == "revoked" else 409, f"connection {connection_id} is {conn.status}")
+    scheme = scheme_for(service)
+    if service == "mailchimp" and (method == "GET" or not body):
+        return Outcome(200, "webhook URL validated")   # Mailchimp checks the URL with a GET (or empty POST)
+    if method != "POST":
+        return Outcome(405, "only POST is accepted")
+    try:
+        verify(scheme or "", live_webhook_secrets(session, conn.id), conn=conn, method=method, url=url,
+               headers=headers, query=query, body=body, now=now)
+    except SignatureError as exc:
+        return _reject(session, conn, service, 401, f"verification failed: {exc}")
+    try:
+        payload = parse_body(body, {k.lower(): v for k, v in headers.items()}.get("content-type", ""))
+    except Rejected as exc:
+        return _reject(session, conn, service, exc.status, exc.reason)
+    body_hash = "sha256:" + hashlib.sha256(body).hexdigest()
+    items = split(service, payload, headers)
+    outcome = Outcome(200, "accepted")
+    for index, (event_type, provider_id, item) in enumerate(items):
+        key = f"id:{provider_id}"[:200] if provider_id else (body_hash if len(items) == 1 else f"{body_hash}#{index}")
+        if session.scalar(select(WebhookEvent.id).where(WebhookEvent.connection_id == conn.id,
+                                                        WebhookEvent.dedupe_key == key)) is not None:
+            outcome.duplicates += 1
+            continue
+        event = WebhookEvent(connection_id=conn.id, service=service, event_type=event_type, dedupe_key=key,
+                             scheme=scheme or "", status="received", payload=redact(item), attempts=0)
+        try:
+            with session.begin_nested():
+                session.add(event)
+                session.flush()
+        except IntegrityError:   # a concurrent delivery of the same event won the race
+            outcome.duplicates += 1
+            continue
+        outcome.event_ids.append(event.id)
+    if not outcome.event_ids and outcome.duplicates:
+        outcome.message = "duplicate (already received)"
+    return outcome
+
+
+def handle(session: Session, event: WebhookEvent) -> WebhookEvent:
+    """Map the stored event to its trigger; then deliver it to Zapier hooks subscribed to that trigger."""
+    from services.webhooks import zapier
+
+    event.attempts += 1
+    event.handled_at = utcnow()
+    try:
+        mapped = map_event(event.service, event.event_type, event.payload)
+        if mapped is None:
+            event.status, event.trigger, event.output, event.error = "ignored", None, None, None
+            return event
+        event.trigger, event.output = mapped
+        event.status, event.error = "handled", None
+        session.flush()
+        zapier.fan_out(session, event)
+    except Exception as exc:  # a handler bug marks the event failed (replayable), never loses it
+        event.status, event.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+        log.warning("webhook event %s failed: %s", event.id, type(exc).__name__)
+    return event
+
+
+def handle_events(event_ids: list[int], db_url: str | None = None) -> None:
+    from db.session import session_scope
+
+    for event_id in event_ids:
+        with session_scope(db_url) as session:
+            event = session.get(WebhookEvent, event_id)
+            if event is not None and event.status == "received":
+                handle(session, event)
+
+
+def replay(session: Session, *, actor: str, event_id: int) -> WebhookEvent:
+    """Run a stored event through its handler again (inbox page); audited."""
+    event = session.get(WebhookEvent, event_id)
+    if event is None:
+        raise NotFound(f"webhook event {event_id} not found")
+    before = {"status": event.status, "trigger": event.trigger}
+    handle(session, event)
+    audit.record(session, actor=actor, action="webhook_event.replayed", entity_type="webhook_event",
+                 entity_id=event.id, before=before, after={"status": event.status, "trigger": event.trigger})
+    session.flush()
+    return event

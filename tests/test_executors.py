@@ -1,0 +1,203 @@
+"""Executors against the sandbox: live requests and mapped outputs, side-effect-free test mode, error
+classes through the HTTP layer, HubSpot/Webflow requests checked against the official definitions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from db.models import ApiCall
+from services.catalog import load_catalog
+from services.cli import main
+from services.executors.run import run_action
+from services.executors.schemas import sample_inputs
+from services.sandbox import faults
+from services.sandbox.fern import validate_webflow_request
+from services.sandbox.openapi import validate_hubspot_request
+from services.sandbox.store import STORES
+
+WRITES = [(s.slug, k) for s in load_catalog().top10() for k, a in s.actions.items() if a.method != "GET"]
+
+
+@pytest.fixture(autouse=True)
+def no_faults():
+    faults.clear()
+    yield
+    faults.clear()
+
+
+def inputs_for(slug: str, action: str) -> dict:
+    values = sample_inputs(slug, action)
+    if slug == "calendly" and action == "get_scheduled_events":
+        values.pop("user", None), values.pop("organization", None)   # the connected user's own events
+    return values
+
+
+@pytest.mark.parametrize("slug, action", WRITES, ids=[f"{s}.{a}" for s, a in WRITES])
+def test_test_mode_builds_the_request_but_changes_nothing(connect, slug, action):
+    account = f"tm-{slug}-{action}".replace("_", "-")
+    conn = connect(slug, account)
+    before = STORES[slug].snapshot(account)
+    result = run_action(conn, action, inputs_for(slug, action), mode="test")
+    assert result.ok and result.preview, result.error
+    writes = [r for r in result.requests if r["method"] != "GET"]
+    assert writes and not any(r["sent"] for r in writes)
+    assert writes[-1]["url"].startswith("http://127.0.0.1")
+    assert set(result.output) == set(load_catalog().get(slug).actions[action].outputs)
+    assert STORES[slug].snapshot(account) == before
+
+
+def test_hubspot_upsert_live_creates_the_contact_and_maps_output(connect):
+    conn = connect("hubspot", "live-hs")
+    result = run_action(conn, "upsert_contact", {"email": "Jane.Doe@example.com", "first_name": "Jane"},
+                        mode="live")
+    assert result.ok, result.error
+    sent = result.requests[-1]
+    assert sent["method"] == "POST" and sent["url"].endswith("/crm/v3/objects/contacts/batch/upsert")
+    assert sent["request_body"]["inputs"][0]["idProperty"] == "email"
+    assert sent["request_headers"]["authorization"] == "[redacted]"
+    assert result.output["status"] == "COMPLETE" and result.output["results"][0]["id"]
+    contacts = STORES["hubspot"].snapshot("live-hs")["objects"]["contacts"]
+    assert any(c["properties"].get("firstname") == "Jane" for c in contacts.values())
+
+
+def test_hubspot_note_is_associated_with_the_contact(connect):
+    conn = connect("hubspot", "live-note")
+    created = run_action(conn, "upsert_contact", {"email": "ann@example.com"}, mode="live")
+    contact_id = created.output["results"][0]["id"]
+    result = run_action(conn, "create_task_note", {"object_type": "notes", "contact_id": contact_id,
+                                                   "text": "Called about renewal"}, mode="live")
+    assert result.ok, result.error
+    body = result.requests[-1]["request_body"]
+    assert body["associations"][0]["types"][0]["associationTypeId"] == 202
+    assert body["properties"]["hs_note_body"] == "Called about renewal" and body["properties"]["hs_timestamp"]
+
+
+def test_hubspot_single_send_says_the_plan_requirement(connect):
+    result = run_action(connect("hubspot", "starter-portal"), "send_email", sample_inputs("hubspot", "send_email"),
+                        mode="live")
+    assert not result.ok and result.error["category"] == "auth"
+    assert "Enterprise" in result.error["message"] or "scope" in result.error["message"].lower()
+
+
+def test_salesforce_validation_error_names_the_missing_field(connect):
+    conn = connect("salesforce", "sf-val")
+    result = run_action(conn, "upsert_record", {"object": "Lead", "external_id_field": "Email__c",
+                                                "external_id": "x@example.com", "fields": {"Company": "Acme"}},
+                        mode="live")
+    assert not result.ok and result.error["category"] == "validation"
+    assert "LastName" in result.error["message"] and result.error["status"] == 400
+
+
+def test_rate_limit_is_retried_after_retry_after(connect):
+    conn = connect("webflow", "rl-ok")
+    faults.arm(faults.Fault(provider="webflow", account="rl-ok", kind="rate_limit", times=1, retry_after=1))
+    slept: list[float] = []
+    result = run_action(conn, "create_cms_item", sample_inputs("webflow", "create_cms_item"), mode="live",
+                        sleep=slept.append)
+    assert result.ok, result.error
+    assert slept == [1.0] and result.retries == 1
+    assert [r["status"] for r in result.requests] == [429, 202] or [r["status"] for r in result.requests][0] == 429
+
+
+def test_rate_limit_past_the_cap_fails_fast_with_the_wait(connect):
+    conn = connect("calendly", "rl-cap")
+    faults.arm(faults.Fault(provider="calendly", account="rl-cap", kind="rate_limit", times=3, retry_after=90))
+    result = run_action(conn, "get_scheduled_events", {}, mode="live", sleep=lambda s: None)
+    assert not result.ok and result.error["category"] == "rate_limit"
+    assert result.error["retry_after"] == 90.0 and "retry in 90 s" in result.error["message"]
+
+
+def test_expired_token_is_refreshed_once_and_the_call_retried(connect):
+    conn = connect("hubspot", "expired")
+    faults.arm(faults.Fault(provider="hubspot", account="expired", kind="expired_token", times=1))
+    result = run_action(conn, "upsert_contact", {"email": "x@example.com"}, mode="live")
+    assert result.ok, result.error
+    assert [r["status"] for r in result.requests][-1] == 200
+
+
+def test_server_errors_are_retried_only_for_idempotent_actions(connect):
+    conn = connect("wordpress", "five-hundred")
+    faults.arm(faults.Fault(provider="wordpress", account="five-hundred", kind="server_error", times=1))
+    read = run_action(conn, "get_posts", {}, mode="live", sleep=lambda s: None)
+    assert read.ok and read.retries == 1
+    faults.arm(faults.Fault(provider="wordpress", account="five-hundred", kind="server_error", times=1))
+    before = STORES["wordpress"].snapshot("five-hundred")
+    write = run_action(conn, "add_comment", sample_inputs("wordpress", "add_comment"), mode="live",
+                       sleep=lambda s: None)
+    assert not write.ok and write.error["category"] == "provider"
+    assert len(write.requests) == 1 and STORES["wordpress"].snapshot("five-hundred") == before
+
+
+def test_invalid_input_is_refused_before_any_call(connect):
+    result = run_action(connect("mailchimp"), "add_subscriber", {"list_id": "x", "email": "not-an-email"})
+    assert not result.ok and result.error["category"] == "validation"
+    assert "email" in result.error["message"] and result.requests == []
+
+
+HUBSPOT = [k for k in load_catalog().get("hubspot").actions]
+WEBFLOW = [k for k in load_catalog().get("webflow").actions]
+
+
+@pytest.mark.parametrize("action", HUBSPOT)
+def test_hubspot_requests_match_the_official_openapi(connect, action):
+    values = sample_inputs("hubspot", action)
+    if action == "create_task_note":
+        values["timestamp"] = "2026-01-01T09:00:00Z"
+    result = run_action(connect("hubspot", "contract"), action, values, mode="test")
+    assert result.ok, result.error
+    for r in result.requests:
+        assert validate_hubspot_request(r["method"], r["url"], r["request_body"]) == [], r
+
+
+@pytest.mark.parametrize("action", WEBFLOW)
+def test_webflow_requests_match_the_official_definition(connect, action):
+    result = run_action(connect("webflow", "contract"), action, sample_inputs("webflow", action), mode="test")
+    assert result.ok, result.error
+    for r in result.requests:
+        assert validate_webflow_request(r["method"], r["url"], r["request_body"]) == [], r
+
+
+def test_call_log_records_every_call_without_secrets(connect, session):
+    conn = connect("activecampaign", "logged")
+    result = run_action(conn, "sync_contact", {"email": "log@example.com"}, mode="live")
+    assert result.ok, result.error
+    rows = session.scalars(select(ApiCall).where(ApiCall.connection_id == conn)).all()
+    assert [(r.method, r.status_code, r.mode, r.action) for r in rows] == [("POST", 201, "live", "sync_contact")] \
+        or [(r.method, r.mode) for r in rows] == [("POST", "live")]
+    assert all("sbx_logged" not in r.url for r in rows)
+
+
+def test_cli_run_prints_the_structured_result_and_exit_code(connect, capsys):
+    conn = connect("wordpress", "cli")
+    code = main(["run", "wordpress", "create_post", "--connection", str(conn), "--input",
+                 json.dumps({"post_type": "posts", "title": "Hi", "content": "<p>x</p>"}), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["ok"] and data["mode"] == "test" and data["requests"][0]["sent"] is False
+    assert set(data) >= {"ok", "mode", "output", "requests", "error"}
+    code = main(["run", "wordpress", "create_post", "--connection", str(conn), "--input", "{}"])
+    assert code == 1 and "title" in capsys.readouterr().err
+    assert main(["run", "wordpress", "create_post", "--connection", str(conn), "--input", "[1"]) == 2
+
+
+def test_cli_executors_list_and_schema(capsys):
+    assert main(["executors", "list", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    catalog_actions = {(s.slug, k) for s in load_catalog() for k in s.actions}
+    assert {(r["service"], r["action"]) for r in rows} == catalog_actions
+    assert all(r["executor"] in ("declarative", "hand-written") for r in rows)
+    by_key = {(r["service"], r["action"]): r for r in rows}
+    assert by_key[("hubspot", "create_task_note")]["executor"] == "hand-written"
+    assert by_key[("calendly", "cancel_event")] == {**by_key[("calendly", "cancel_event")], "kind": "write",
+                                                    "executor": "declarative"}
+    assert main(["executors", "schema", "mailchimp", "add_subscriber"]) == 0
+    schemas = json.loads(capsys.readouterr().out)
+    node = schemas["node_config"]
+    assert set(node["properties"]) == {"service", "config", "credentials_ref"}
+    assert node["properties"]["service"]["const"] == "mailchimp" and "credentials_ref" in node["required"]
+    assert set(schemas["input"]["required"]) == {"list_id", "email"}
+    assert schemas["input"]["properties"]["email"]["format"] == "email"
+    assert set(schemas["output"]["properties"]) == {"id", "status", "email_address"}
+    assert main(["executors", "schema", "mailchimp", "nope"]) == 2

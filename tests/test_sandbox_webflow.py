@@ -1,0 +1,274 @@
+"""The Webflow sandbox behaves like Data API v2 where the Hub relies on it: the catalog's requests on the
+same paths, bodies checked against the official Fern definition (specs/webflow) with Webflow's
+validation_error body, the collection schema, one successful site publish per minute, the per-minute
+request limit, auth failures, fault switches and per-account state."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from services import sandbox
+from services.catalog import load_catalog
+from services.sandbox import faults, limits, store
+from services.sandbox import webflow as wf
+from services.sandbox.fern import find_endpoint, validate_webflow_request
+from tests.sandbox_support import examples
+
+V2 = "/sandbox/webflow/api/v2"
+ITEMS = f"{V2}/collections/{wf.COLLECTION_ID}/items"
+PUBLISH = f"{V2}/sites/{wf.SITE_ID}/publish"
+ACME = {"Authorization": "Bearer sbx_acme.site-token"}
+BETA = {"Authorization": "Bearer sbx_beta"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.value = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@pytest.fixture
+def clock(monkeypatch):  # type: ignore[no-untyped-def]
+    value = Clock()
+    monkeypatch.setattr(wf.STORE, "clock", value)
+    monkeypatch.setattr(wf.STANDARD, "now", value)
+    monkeypatch.setattr(wf.STARTER, "now", value)
+    return value
+
+
+@pytest.fixture
+def client(clock):  # type: ignore[no-untyped-def]
+    faults.clear()
+    store.reset_all()
+    limits.reset_all()
+    with TestClient(Starlette(routes=[sandbox.mount()])) as c:
+        yield c
+    faults.clear()
+    store.reset_all()
+    limits.reset_all()
+
+
+def item(name: str = "Hello", slug: str = "hello", **fields) -> dict:  # type: ignore[no-untyped-def]
+    return {"isArchived": False, "isDraft": False, "fieldData": {"name": name, "slug": slug, **fields}}
+
+
+# --------------------------------------------------------------------------- the catalog's requests
+@pytest.mark.parametrize("action, status", [("create_cms_item", 202), ("publish_site", 202)])
+def test_the_catalogs_requests_match_the_definition_and_succeed(client, action, status):
+    method, path, body = examples("webflow", action)
+    assert validate_webflow_request(method, "https://api.webflow.com/v2" + path, body) == []
+    url = sandbox.rewrite("webflow", "https://api.webflow.com/v2" + path, "http://testserver")
+    assert url == f"http://testserver{V2}{path}"
+    response = client.request(method, url, json=body, headers=ACME)
+    assert response.status_code == status, response.text
+
+
+def test_the_catalogs_update_request_matches_the_definition(client):
+    method, path, body = examples("webflow", "update_cms_item")
+    assert validate_webflow_request(method, path, body) == []
+    created = client.post(ITEMS, json=item(), headers=ACME).json()
+    response = client.patch(f"{ITEMS}/{created['id']}", json={**body, "fieldData": {"name": "Renamed"}},
+                            headers=ACME)
+    assert response.status_code == 200 and response.json()["fieldData"] == {"name": "Renamed", "slug": "hello"}
+
+
+def test_every_webflow_catalog_path_is_in_the_definition():
+    for key, action in load_catalog().get("webflow").actions.items():
+        assert find_endpoint(action.method, re.sub(r"\{\w+\}", "x", action.path))[0] is not None, key
+
+
+# --------------------------------------------------------------------------- items
+def test_create_item_answers_202_with_the_item(client):
+    response = client.post(ITEMS, json=item(summary="Short"), headers=ACME)
+    assert response.status_code == 202
+    data = response.json()
+    assert re.fullmatch(r"[0-9a-f]{24}", data["id"]) and data["isDraft"] is False and data["lastPublished"] is None
+    assert data["fieldData"] == {"name": "Hello", "slug": "hello", "summary": "Short"}
+    assert {"cmsLocaleId", "createdOn", "lastUpdated", "isArchived"} <= set(data)
+    assert wf.state("acme")["collections"][wf.COLLECTION_ID]["items"][data["id"]]["fieldData"]["name"] == "Hello"
+    assert wf.state("beta")["collections"][wf.COLLECTION_ID]["items"] == {}
+    draft = client.post(ITEMS, json={"fieldData": {"name": "Draft", "slug": "draft"}}, headers=ACME).json()
+    assert draft["isDraft"] is True                                        # the definition's default
+    fetched = client.get(f"{ITEMS}/{data['id']}", headers=ACME)
+    assert fetched.status_code == 200 and fetched.json() == data
+    listed = client.get(f"{ITEMS}?limit=1&offset=1", headers=ACME).json()
+    assert listed["pagination"] == {"limit": 1, "offset": 1, "total": 2} and len(listed["items"]) == 1
+
+
+def test_create_several_items(client):
+    response = client.post(ITEMS, json={"items": [item("A", "a"), item("B", "b")]}, headers=ACME)
+    assert response.status_code == 202 and [i["fieldData"]["slug"] for i in response.json()["items"]] == ["a", "b"]
+
+
+def test_item_bodies_are_checked_against_the_collection(client):
+    cases = {
+        "fieldData.name": {"isDraft": False, "fieldData": {"name": "", "slug": "x"}},
+        "fieldData.colour": item(colour="red"),
+        "fieldData.featured": item(featured="yes"),
+        "fieldData.rating": item(rating="five"),
+        "fieldData.contact-email": item(**{"contact-email": "nope"}),
+        "fieldData.website": item(website="example.com"),
+    }
+    for param, body in cases.items():
+        response = client.post(ITEMS, json=body, headers=ACME)
+        assert response.status_code == 400, param
+        data = response.json()
+        assert data["code"] == "validation_error" and param in [d["param"] for d in data["details"]], data
+    assert client.post(ITEMS, json=item(slug="Not A Slug"), headers=ACME).status_code == 400
+    assert client.post(ITEMS, json=item(), headers=ACME).status_code == 202
+    duplicate = client.post(ITEMS, json=item("Other", "hello"), headers=ACME)
+    assert duplicate.status_code == 400 and "Unique value" in duplicate.json()["details"][0]["description"]
+    assert len(wf.state("acme")["collections"][wf.COLLECTION_ID]["items"]) == 1
+
+
+def test_requests_that_violate_the_fern_definition_are_rejected(client):
+    cases = [
+        ("POST", ITEMS, {"isDraft": "no", "fieldData": {"name": "A", "slug": "a"}}),
+        ("POST", ITEMS, {"isDraft": False, "fieldData": {"slug": "a"}}),          # name is required
+        ("POST", ITEMS, {"id": "0123456789abcdef01234569", "fieldData": {"name": "A", "slug": "a"}}),  # read-only
+        ("POST", PUBLISH, {"customDomains": wf.DOMAIN_ID}),
+        ("POST", PUBLISH, {"publishToWebflowSubdomain": "yes"}),
+        ("POST", PUBLISH, {"publishTo": True}),
+    ]
+    before = wf.state("acme")
+    for method, path, body in cases:
+        assert validate_webflow_request(method, path, body), body
+        response = client.request(method, path, json=body, headers=ACME)
+        assert response.status_code == 400, (body, response.text)
+        data = response.json()
+        assert data["code"] == "validation_error" and data["details"] and data["message"].startswith("Validation")
+    assert wf.state("acme") == before
+
+
+def test_update_item(client):
+    created = client.post(ITEMS, json=item(summary="One"), headers=ACME).json()
+    clock_id = created["id"]
+    patched = client.patch(f"{ITEMS}/{clock_id}", json={"isDraft": True, "fieldData": {"summary": "Two"}},
+                           headers=ACME)
+    assert patched.status_code == 200
+    assert patched.json()["fieldData"] == {"name": "Hello", "slug": "hello", "summary": "Two"}
+    assert patched.json()["isDraft"] is True
+    assert client.patch(f"{ITEMS}/{clock_id}", json={"fieldData": {"name": ""}}, headers=ACME).status_code == 400
+    typo = client.patch(f"{ITEMS}/{clock_id}", json={"isdraft": False}, headers=ACME)
+    assert typo.status_code == 400 and typo.json()["details"][0]["param"] == "isdraft"
+    missing = client.patch(f"{ITEMS}/0123456789abcdef0000ffff", json={"isDraft": False}, headers=ACME)
+    assert missing.status_code == 404 and missing.json()["code"] == "resource_not_found"
+    other = client.patch(f"{V2}/collections/ffffffffffffffffffffffff/items/{clock_id}", json={}, headers=ACME)
+    assert other.status_code == 404
+
+
+# --------------------------------------------------------------------------- publish
+def test_one_successful_publish_per_minute(client, clock):
+    first = client.post(PUBLISH, json={"customDomains": [wf.DOMAIN_ID], "publishToWebflowSubdomain": True},
+                        headers=ACME)
+    assert first.status_code == 202
+    assert first.json()["customDomains"][0]["id"] == wf.DOMAIN_ID and first.json()["publishToWebflowSubdomain"]
+    clock.value += 20
+    second = client.post(PUBLISH, json={"publishToWebflowSubdomain": True}, headers=ACME)
+    assert second.status_code == 429 and second.json()["code"] == "too_many_requests"
+    assert second.headers["Retry-After"] == "40"
+    assert client.post(PUBLISH, json={"publishToWebflowSubdomain": True}, headers=BETA).status_code == 202
+    clock.value += 40
+    assert client.post(PUBLISH, json={"publishToWebflowSubdomain": True}, headers=ACME).status_code == 202
+    assert len(wf.state("acme")["publishes"]) == 2
+
+
+def test_failed_publishes_do_not_count_and_publishing_marks_live_items(client, clock):
+    live = client.post(ITEMS, json=item(), headers=ACME).json()
+    draft = client.post(ITEMS, json={**item("D", "d"), "isDraft": True}, headers=ACME).json()
+    bad_domain = client.post(PUBLISH, json={"customDomains": ["ffffffffffffffffffffffff"]}, headers=ACME)
+    assert bad_domain.status_code == 400 and bad_domain.json()["message"] == "Validation Error: Provided ID is invalid"
+    assert client.post(PUBLISH, json={}, headers=ACME).status_code == 400       # nowhere to publish
+    unknown = client.post(f"{V2}/sites/ffffffffffffffffffffffff/publish", json={"publishToWebflowSubdomain": True},
+                          headers=ACME)
+    assert unknown.status_code == 404
+    assert unknown.json()["message"] == "Requested resource not found: The site cannot be found"
+    assert client.post(PUBLISH, json={"publishToWebflowSubdomain": True}, headers=ACME).status_code == 202
+    items = wf.state("acme")["collections"][wf.COLLECTION_ID]["items"]
+    assert items[live["id"]]["lastPublished"] is not None and items[draft["id"]]["lastPublished"] is None
+    site = client.get(f"{V2}/sites/{wf.SITE_ID}", headers=ACME).json()
+    assert site["lastPublished"] is not None
+
+
+# --------------------------------------------------------------------------- limits, auth, faults
+def test_the_per_minute_request_limit(client, clock):
+    statuses = []
+    for _ in range(121):
+        response = client.get(f"{V2}/token/introspect", headers=ACME)
+        statuses.append(response.status_code)
+    assert statuses[:120] == [200] * 120 and statuses[120] == 429
+    assert response.headers["Retry-After"] == "60" and response.headers["X-RateLimit-Remaining"] == "0"
+    assert client.get(f"{V2}/token/introspect", headers=BETA).headers["X-RateLimit-Remaining"] == "119"
+    clock.value += 60
+    assert client.get(f"{V2}/token/introspect", headers=ACME).status_code == 200
+    starter = {"Authorization": "Bearer sbx_starter-site"}
+    codes = [client.get(f"{V2}/token/introspect", headers=starter).status_code for _ in range(61)]
+    assert codes.count(200) == 60 and codes[-1] == 429
+
+
+def test_auth_failures(client):
+    for headers in ({}, {"Authorization": "Bearer live-looking-token"}, {"Authorization": "Basic c2J4X2FjbWU6"}):
+        response = client.post(ITEMS, json=item(), headers=headers)
+        assert response.status_code == 401
+        assert response.json() == {"code": "not_authorized", "message": "Request not authorized"}
+    introspect = client.get(f"{V2}/token/introspect", headers=ACME).json()
+    assert introspect["authorization"]["authorizedTo"]["siteIds"] == [wf.SITE_ID]
+
+
+def test_fault_switches_look_like_webflow(client):
+    faults.arm(faults.Fault("webflow", "acme", "rate_limit", retry_after=60))
+    limited = client.post(ITEMS, json=item(), headers=ACME)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "60"
+    assert limited.json()["code"] == "too_many_requests"
+    assert wf.state("acme")["collections"][wf.COLLECTION_ID]["items"] == {}
+    faults.arm(faults.Fault("webflow", "acme", "expired_token"))
+    assert client.post(ITEMS, json=item(), headers=ACME).json()["code"] == "not_authorized"
+    faults.arm(faults.Fault("webflow", "acme", "server_error"))
+    assert client.post(ITEMS, json=item(), headers=ACME).json()["code"] == "internal_error"
+    faults.arm(faults.Fault("webflow", "acme", "unavailable", retry_after=5))
+    assert client.post(ITEMS, json=item(), headers=ACME).status_code == 503
+    faults.arm(faults.Fault("webflow", "acme", "slow", delay_ms=150))
+    started = time.monotonic()
+    assert client.post(ITEMS, json=item(), headers=ACME).status_code == 202
+    assert time.monotonic() - started >= 0.15
+
+
+# --------------------------------------------------------------------------- the contract check function
+def test_the_contract_check_function():
+    assert validate_webflow_request("GET", "https://api.webflow.com/v2/token/introspect") == []
+    assert validate_webflow_request("POST", "/v2/collections/c/items",
+                                    {"items": [{"fieldData": {"name": "a", "slug": "a"}}]}) == []
+    assert validate_webflow_request("POST", "http://127.0.0.1:8501/sandbox/webflow/api/v2/sites/s/publish",
+                                    {"publishToWebflowSubdomain": True}) == []
+    assert validate_webflow_request("POST", "/v2/sites/s/publish") == []           # the body is optional
+    assert validate_webflow_request("GET", "/v2/token/introspect", {"a": 1}) == ["$: this endpoint takes no "
+                                                                                 "request body"]
+    assert "no endpoint" in validate_webflow_request("POST", "/v2/sites/s/explode", {})[0]
+    assert validate_webflow_request("POST", "/v2/collections/c/items", None) == ["$: the request body is required"]
+    webhook = validate_webflow_request("POST", "/v2/sites/s/webhooks", {"triggerType": "nope", "url": "x"})
+    assert any("triggerType" in p and "not one of" in p for p in webhook)
+    assert validate_webflow_request("PATCH", "/v2/collections/c/items/i", {"fieldData": {"name": 1}}) == [
+        "$.fieldData.name: expected string, got integer"]
+
+
+def test_success_bodies_match_the_declared_response_types(client, clock):
+    from services.sandbox.fern import check_response
+
+    created = client.post(ITEMS, json=item(summary="S"), headers=ACME)
+    calls = [("POST", ITEMS, created),
+             ("PATCH", f"{ITEMS}/{created.json()['id']}",
+              client.patch(f"{ITEMS}/{created.json()['id']}", json={"isDraft": True}, headers=ACME)),
+             ("GET", f"{ITEMS}/{created.json()['id']}", client.get(f"{ITEMS}/{created.json()['id']}", headers=ACME)),
+             ("GET", ITEMS, client.get(ITEMS, headers=ACME)),
+             ("POST", PUBLISH, client.post(PUBLISH, json={"customDomains": [wf.DOMAIN_ID]}, headers=ACME)),
+             ("GET", f"{V2}/sites/{wf.SITE_ID}", client.get(f"{V2}/sites/{wf.SITE_ID}", headers=ACME)),
+             ("GET", f"{V2}/token/introspect", client.get(f"{V2}/token/introspect", headers=ACME))]
+    for method, path, response in calls:
+        assert check_response(method, path, response.status_code, response.json()) == [], path
