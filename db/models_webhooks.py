@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.base import Base, UTCDateTime, created, intpk
 
 EVENT_STATUSES = ("received", "handled", "ignored", "failed")
-DELIVERY_STATUSES = ("pending", "delivered", "failed", "disabled")
+DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed", "disabled")
 
 
 class WebhookEvent(Base):
@@ -72,7 +72,10 @@ class ZapierHook(Base):
 
 
 class WebhookDelivery(Base):
-    """One outbound event to one hook, signed with Standard Webhooks headers; ``log`` lists the attempts."""
+    """One outbound event to one hook, signed with Standard Webhooks headers; ``log`` lists the attempts.
+
+    pending → sending (claimed, committed before any HTTP) → delivered / failed / disabled (410). A row
+    left in ``sending`` by a crash is not resent automatically (the target may have received it)."""
 
     __tablename__ = "webhook_deliveries"
     id: Mapped[intpk]
@@ -80,6 +83,7 @@ class WebhookDelivery(Base):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_events.id", ondelete="SET NULL"), index=True)
     msg_id: Mapped[str] = mapped_column(String(64), unique=True)
     event: Mapped[str] = mapped_column(String(130))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status_code: Mapped[int | None] = mapped_column(Integer)

@@ -53,7 +53,8 @@ def rates(table: pd.DataFrame) -> pd.DataFrame:
         shown[column] = shown[column].map(lambda v: f"{v:.1%}")
     for column in ("p50_ms", "p95_ms"):
         shown[column] = shown[column].map(lambda v: round(v, 1))
-    return shown
+    return shown.rename(columns={"connection_id": "connection", "success_rate": "success rate",
+                                 "failure_rate": "failure rate", "p50_ms": "p50 (ms)", "p95_ms": "p95 (ms)"})
 
 
 st.subheader("Per integration")

@@ -24,7 +24,7 @@ def _table(frame: pd.DataFrame, *, cleared: bool) -> pd.DataFrame:
                                                          if t is not None and not pd.isna(t) else "open"))
     columns = ["raised", *(["cleared"] if cleared else []), "kind", "integration", "connection_id", "organization",
                "tier", "message"]
-    return shown[columns]
+    return shown[columns].rename(columns={"connection_id": "connection"})
 
 
 def render(me: Staff, read_only: bool, open_alerts: pd.DataFrame) -> None:
@@ -67,7 +67,9 @@ def render(me: Staff, read_only: bool, open_alerts: pd.DataFrame) -> None:
     if me.role not in alerts.THRESHOLD_ROLES:
         return
     with st.expander("Change a tier's thresholds"):
-        tier = st.selectbox("Tier", tiers, format_func=lambda t: t.tier_name, key="ah_th_tier")
+        by_slug = {t.tier: t for t in tiers}
+        tier = by_slug[st.selectbox("Tier", list(by_slug), format_func=lambda s: by_slug[s].tier_name,
+                                    key="ah_th_tier")]
         with st.form("ah_threshold_form"):
             c1, c2, c3, c4 = st.columns(4)
             key = f"ah_th_{tier.tier}"

@@ -38,7 +38,6 @@ def render(me: Staff, read_only: bool) -> None:
                  "providers' pacing; the same sweep runs from cron as `layers-hub sweep`.")
     with unit_of_work() as session:
         views = {c.id: c for c in list_connections(session)}
-        history = sweep.recent_sweeps(session)
     if not read_only:
         services = sorted({(c.integration_slug, c.integration) for c in views.values() if c.status != "revoked"},
                           key=lambda s: s[1].lower())
@@ -55,6 +54,8 @@ def render(me: Staff, read_only: bool) -> None:
                         + (f" {len(report.alerts)} alert event(s)." if report.alerts else ""))
             st.dataframe(sweep.results_frame(report.results, views), hide_index=True, width="stretch",
                          key="ah_sweep_results")
+    with unit_of_work() as session:
+        history = sweep.recent_sweeps(session)
     if history.empty:
         st.caption("No sweep has run yet.")
     else:

@@ -31,12 +31,13 @@ st.dataframe(pd.DataFrame([{
     "integration": m.integration + (" · SANDBOX" if m.sandbox else ""),
     "auth": AUTH_LABELS.get(m.auth_type, m.auth_type), "status": STATUS.get(m.status, m.status),
     "expires": when(m.expires_at) if m.auth_type == "oauth2" else "—", "last check": when(m.last_checked_at),
-    "last tests": " ".join("✅" if t.ok else "❌" for t in m.last_tests) or "—", "matched by": m.matched_by,
+    "last tests": " ".join("pass" if t.ok else "FAIL" for t in m.last_tests) or "—", "matched by": m.matched_by,
 } for m in matches]), hide_index=True, width="stretch", key="ct_matches")
 if len(matches) == 100:
     st.caption("Showing the first 100 connections; narrow the search to see others.")
 
-pick = st.selectbox("Connection", matches, key="ct_pick", format_func=lambda m: m.label)
+by_id = {m.id: m for m in matches}   # widgets hold ids: a stored object would go stale across reruns
+pick = by_id[st.selectbox("Connection", list(by_id), key="ct_pick", format_func=lambda i: by_id[i].label)]
 at_a_glance(pick)
 ticket_text = st.text_input("Ticket reference", key="ct_ticket", placeholder="e.g. SUP-1234",
                             help="Stored with every check and run (required for live mode).")

@@ -3,7 +3,7 @@ outcome of a check or run in plain words, the redacted HTTP exchanges and the te
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -18,22 +18,50 @@ from services.monitoring.finder import Match
 from services.staff import Staff
 
 STATUS = {"active": "Active", "needs_reauth": "Needs reconnect", "error": "Error", "revoked": "Revoked"}
+BADGE = {"active": "green", "needs_reauth": "orange", "error": "red", "revoked": "gray"}
 
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
+def ago(value: datetime | None) -> str:
+    """How long ago, or until: "5 min ago", "in 2 h" (for at-a-glance facts)."""
+    if value is None:
+        return "—"
+    seconds = (value - datetime.now(UTC)).total_seconds()
+    size = abs(seconds)
+    if size < 60:
+        return "just now"
+    text = (f"{size / 86400:.0f} d" if size >= 86400 else f"{size / 3600:.0f} h" if size >= 3600
+            else f"{size // 60:.0f} min")
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+def _fact(column: Any, label: str, value: str) -> None:
+    column.caption(label)
+    column.markdown(value)
+
+
 def at_a_glance(pick: Match) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Status", STATUS.get(pick.status, pick.status))
-    c2.metric("Authentication", AUTH_LABELS.get(pick.auth_type, pick.auth_type))
-    c3.metric("Token expires", when(pick.expires_at) if pick.auth_type == "oauth2" else "never (not OAuth)")
-    last = pick.last_tests[0] if pick.last_tests else None
-    c4.metric("Last test", f"{'passed' if last.ok else 'FAILED'} · {last.what}" if last else "never",
-              help=f"{when(last.at)} ({last.mode} mode)" if last else None)
+    colour = BADGE.get(pick.status, "gray")
+    _fact(c1, "Status", f":{colour}-badge[{STATUS.get(pick.status, pick.status)}]")
+    _fact(c2, "Authentication", AUTH_LABELS.get(pick.auth_type, pick.auth_type))
+    if pick.auth_type != "oauth2":
+        expiry = "no expiry (not OAuth)"
+    elif pick.expires_at is None:
+        expiry = "never expires"
+    else:
+        expiry = f"{'expired ' if pick.expires_at < datetime.now(UTC) else ''}{ago(pick.expires_at)}"
+        expiry += " (refreshed on next use)" if pick.expires_at < datetime.now(UTC) and pick.status == "active" else ""
+    _fact(c3, "Access token", expiry)
+    tests = [f"{':green[:material/check_circle:]' if t.ok else ':red[:material/cancel:]'} "
+             f"{'check' if t.what == 'check' else t.what} · {ago(t.at)}" for t in pick.last_tests]
+    _fact(c4, "Last tests", "  \n".join(tests) or "never tested")
     st.caption(f"{pick.organization} · {pick.tier} tier · {pick.integration}"
-               + (" · SANDBOX (offline stand-in)" if pick.sandbox else "") + f" · connection #{pick.id}")
+               + (" · SANDBOX (offline stand-in)" if pick.sandbox else "") + f" · connection #{pick.id}"
+               + f" · last check {when(pick.last_checked_at)}")
     if pick.status == "needs_reauth":
         st.warning("The provider refused the stored refresh token: the customer must reconnect (Connections page).",
                    icon=":material/sync_problem:")
@@ -58,18 +86,19 @@ def outcome(ok: bool, summary: str, error: dict[str, Any] | None, advice: str | 
 
 def exchanges(requests: list[dict[str, Any]], duration_ms: float | None = None, retries: int | None = None) -> None:
     """The HTTP exchanges (headers redacted, secrets scrubbed by the HTTP layer)."""
-    if duration_ms is not None:
-        st.caption(f"{len(requests)} HTTP exchange(s) · {duration_ms:.0f} ms in total"
-                   + (f" · {retries} retr{'y' if retries == 1 else 'ies'}" if retries is not None else ""))
     if not requests:
         st.caption("No HTTP request was made.")
         return
+    if duration_ms is not None:
+        st.caption(f"{len(requests)} HTTP exchange(s) · {duration_ms:.0f} ms in total"
+                   + (f" · {retries} retr{'y' if retries == 1 else 'ies'}" if retries is not None else ""))
     st.dataframe(pd.DataFrame([{"attempt": r["attempt"], "method": r["method"], "url": r["url"],
                                 "answer": r["status"] if r["sent"] else "not sent (test mode)",
                                 "ms": r["duration_ms"], "category": r["error_category"] or ""} for r in requests]),
                  hide_index=True, width="stretch")
     for n, r in enumerate(requests, start=1):
-        with st.expander(f"Exchange {n}: {r['method']} {r['url'].split('?')[0]}"):
+        with st.expander(f"Exchange {n}: {r['method']} {r['url'].split('?')[0]}"
+                         + ("" if r["sent"] else " (built, not sent)"), expanded=not r["sent"]):
             st.markdown("**Request headers** (credentials redacted)")
             st.json(r["request_headers"], expanded=False)
             if r["request_body"] is not None:
@@ -88,6 +117,7 @@ def check(pick: Match, me: Staff, ticket: str) -> None:
             with st.spinner(f"Calling {pick.integration}…"):
                 result, run_id = checks.check_connection(pick.id, actor=me.email, ticket=ticket, role=me.role)
             st.session_state.ct_check_result = (pick.id, result, run_id)
+            st.rerun()   # redraw the facts above (last tests, status) with this check
         except HubError as exc:
             st.error(str(exc))
     last = st.session_state.get("ct_check_result")
@@ -105,17 +135,19 @@ def history(pick: Match) -> None:
         st.info("No checks or runs yet for this connection.")
         return
     st.dataframe(pd.DataFrame([{"when": when(r.created_at), "who": r.staff_email, "what": r.what, "mode": r.mode,
-                                "result": "passed" if r.ok else "FAILED", "details": r.summary,
-                                "category": CATEGORY_LABELS.get(r.category, r.category or ""),
-                                "ticket": r.ticket or "", "ms": r.duration_ms} for r in rows]),
+                                "result": "passed" if r.ok else "FAILED", "ticket": r.ticket or "",
+                                "category": CATEGORY_LABELS.get(r.category, r.category or ""), "details": r.summary,
+                                "ms": r.duration_ms} for r in rows]),
                  hide_index=True, width="stretch", key="ct_history")
-    chosen = st.selectbox("Details of a run", rows, key="ct_history_pick",
-                          format_func=lambda r: f"#{r.id} · {when(r.created_at)} · {r.what} · {r.staff_email}")
+    by_id = {r.id: r for r in rows}
+    chosen = by_id.get(st.selectbox("Details of a run", list(by_id), key="ct_history_pick",
+                                    format_func=lambda i: f"#{i} · {when(by_id[i].created_at)} · {by_id[i].what} · "
+                                    f"{by_id[i].staff_email}"))
     if chosen is not None:
         outcome(chosen.ok, chosen.summary, chosen.result.get("error"), chosen.result.get("advice"))
         if chosen.input:
             st.markdown("**Input**")
-            st.json(chosen.input, expanded=False)
+            st.json(chosen.input, expanded=True)
         if chosen.result.get("output") is not None:
             st.markdown("**Mapped output**")
             st.json(chosen.result["output"], expanded=False)

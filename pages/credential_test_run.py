@@ -39,7 +39,9 @@ def run_panel(pick: Match, me: Staff, ticket: str) -> None:
     if not choices:
         st.info(f"{pick.integration} has no actions in the catalog yet.")
         return
-    action = st.selectbox("Action", choices, format_func=lambda a: a.label, key=f"ct_action_{pick.id}")
+    by_key = {a.key: a for a in choices}
+    action = by_key[st.selectbox("Action", list(by_key), format_func=lambda k: by_key[k].label,
+                                 key=f"ct_action_{pick.id}")]
     if runs.may_run_live(me.role):
         mode = st.radio("Mode", ["test", "live"], horizontal=True, key="ct_mode",
                         format_func=lambda m: "Test (sends no writes)" if m == "test"
@@ -72,6 +74,7 @@ def run_panel(pick: Match, me: Staff, ticket: str) -> None:
                 done = runs.run_test(pick.id, action.key, inputs, staff=me, mode=mode, ticket=ticket,
                                      confirm_account=confirm)
             st.session_state.ct_run_result = (pick.id, action.key, done)
+            st.rerun()   # redraw the facts above with this run
         except HubError as exc:
             st.error(str(exc))
     last = st.session_state.get("ct_run_result")

@@ -6,7 +6,7 @@ import streamlit as st
 from pages.ui import current_staff, unit_of_work
 from services.errors import HubError
 from services.guides import publishing
-from services.guides.render import render
+from services.guides.render import demote, render
 from services.tracker import BUILDERS
 
 me = current_staff()
@@ -23,8 +23,8 @@ with unit_of_work() as session:
 available = [s for s in states if s.status == "available"]
 count = {state: sum(1 for s in states if s.state == state) for state in publishing.STATES}
 cols = st.columns(4)
-cols[0].metric("Available integrations with a published guide",
-               f"{sum(s.published for s in available)} / {len(available)}")
+cols[0].metric("Available with a published guide", f"{sum(s.published for s in available)} / {len(available)}",
+               help="Integrations customers can use today whose guide is published (success criterion 5).")
 cols[1].metric("Published guides", count["published"])
 cols[2].metric("Ready to publish", count["ready to publish"])
 cols[3].metric("Incomplete or not written", count["incomplete"] + count["not written"])
@@ -35,7 +35,8 @@ wanted = pick.multiselect("Guide state", publishing.STATES, key="guide_state_fil
 shown = [s for s in states if (not wanted or s.state in wanted)
          and (not text or text in s.name.lower() or text in s.slug or text in s.category.lower())]
 st.dataframe(pd.DataFrame([{"top10": s.top10_rank, "name": s.name, "category": s.category, "status": s.status,
-                            "guide": s.state, "published_by": s.published_by, "published_at": s.published_at,
+                            "guide": s.state, "published_by": s.published_by or "",
+                            "published_at": f"{s.published_at:%Y-%m-%d}" if s.published_at else "",
                             "missing": "; ".join(s.problems)} for s in shown],
                           columns=["top10", "name", "category", "status", "guide", "published_by", "published_at",
                                    "missing"]),
@@ -43,7 +44,7 @@ st.dataframe(pd.DataFrame([{"top10": s.top10_rank, "name": s.name, "category": s
              column_config={"top10": st.column_config.NumberColumn("Top 10", format="#%d"), "name": "Integration",
                             "category": "Category", "status": "Integration status", "guide": "Guide",
                             "published_by": "Published by",
-                            "published_at": st.column_config.DatetimeColumn("Published", format="YYYY-MM-DD"),
+                            "published_at": "Published",
                             "missing": "What is missing"})
 if not shown:
     st.info("No guide matches the search.")
@@ -61,13 +62,13 @@ else:
                icon=":material/edit_note:")
 
 markdown = render(slug)
-actions = st.columns([1, 1, 4])
-actions[0].download_button("Download Markdown", markdown, file_name=f"{slug}.md", mime="text/markdown",
-                           key="guide_download", icon=":material/download:")
+actions = st.columns([1, 1, 2])
+actions[0].download_button("Markdown", markdown, file_name=f"{slug}.md", mime="text/markdown",
+                           key="guide_download", icon=":material/download:", width="stretch")
 if can_publish:
     label = "Unpublish" if state.published else "Publish"
     if actions[1].button(label, key="guide_publish", type="secondary" if state.published else "primary",
-                         disabled=not state.published and state.state != "ready to publish"):
+                         disabled=not state.published and state.state != "ready to publish", width="stretch"):
         try:
             with unit_of_work() as session:
                 if state.published:
@@ -83,4 +84,4 @@ else:
     actions[2].caption("Engineers and admins publish guides once their written sections are complete.")
 
 with st.container(border=True):
-    st.markdown(markdown)
+    st.markdown(demote(markdown))

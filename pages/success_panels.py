@@ -5,15 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from services.checklist import template
 from services.success import charts
 from services.success.criterion import Criterion
 from services.success.report import Report
 
 SHORT = {1: "Top 10 implemented and tested", 2: "OAuth / API-key flows working", 3: "Node executors",
          4: "Upvotes inform build priority", 5: "Guides published", 6: "30+ integrations available"}
+# The metric's label: what the number counts (share criteria say "x of n <noun>").
+NOUN = {2: "Available integrations", 3: "catalog actions", 4: "integrations planned",
+        5: "Available integrations with a published guide", 6: "Available integrations (target 30)"}
 COLUMNS = {
     "rank": st.column_config.NumberColumn("Rank", format="#%d"), "slug": None,
-    "name": "Integration", "status": "Status", "checklist": "Checklist",
+    "name": "Integration", "status": "Status", "checklist": "Checked against",
+    "done": st.column_config.NumberColumn("Items done"),
+    "applicable": st.column_config.NumberColumn("Items that apply"),
     "implemented_and_tested": st.column_config.CheckboxColumn("Counted"),
     "in_other_list": st.column_config.CheckboxColumn("In the other list"),
     "last_success": st.column_config.DatetimeColumn("Last success", format="YYYY-MM-DD HH:mm"),
@@ -28,27 +34,40 @@ COLUMNS = {
 
 
 def _progress(c: Criterion) -> None:
-    st.progress(min(c.share or 0.0, 1.0), text=":green[met]" if c.met else None)
+    st.progress(min(c.share or 0.0, 1.0), text=":green[**met**]" if c.met else None)
+
+
+def _label(c: Criterion) -> str:
+    if not c.as_share:
+        return NOUN[c.number]
+    return f"{c.numerator} of {c.denominator} {NOUN[c.number]}" if c.denominator else "nothing to measure yet"
+
+
+def _note(c: Criterion) -> None:
+    if c.note:
+        st.caption(f":orange[{c.note}]" if c.caveat else c.note)
 
 
 def scorecards(report: Report) -> None:
     by_key = {c.key: c for c in report.criteria}
-    cards = st.columns(3)
-    with cards[0].container(border=True, height="stretch"):
-        st.markdown(f"**1 · {SHORT[1]}**")
-        left, right = st.columns(2)
-        for col, key, label in ((left, "1-seed", "Seed's list"), (right, "1-demand", "Demand top 10")):
-            c = by_key[key]
-            col.metric(label, c.value, help=c.measure)
-        _progress(by_key["1-seed"])
-        st.caption(by_key["1-seed"].note)
-    for n, key in enumerate(("2", "3", "4", "5", "6"), start=1):
-        c = by_key[key]
-        with cards[n % 3].container(border=True, height="stretch"):
-            st.markdown(f"**{c.number} · {SHORT[c.number]}**")
-            st.metric(c.detail or SHORT[c.number], c.value, help=c.measure)
-            _progress(c)
-            st.caption(c.note or c.measure)
+    for row in (("1", "2", "3"), ("4", "5", "6")):
+        for col, key in zip(st.columns(3), row, strict=True):
+            with col.container(border=True, height="stretch"):
+                if key == "1":
+                    c = by_key["1-seed"]
+                    st.markdown(f"**1 · {SHORT[1]}**")
+                    left, right = st.columns(2)
+                    left.metric("The seed's list", c.value, help=c.measure)
+                    right.metric("Demand top 10", by_key["1-demand"].value, help=by_key["1-demand"].measure)
+                else:
+                    c = by_key[key]
+                    st.markdown(f"**{c.number} · {SHORT[c.number]}**")
+                    st.metric(_label(c), c.value, help=c.measure)
+                _progress(c)
+                if c.note:
+                    _note(c)
+                else:
+                    st.caption(c.measure)
 
 
 def pipeline(report: Report) -> None:
@@ -76,16 +95,20 @@ def forecast(report: Report) -> None:
                    f"the {len(pace.samples)} completed steps took {pace.low:.1f}–{pace.high:.1f} days, which gives "
                    f"the range). {pace.lanes} integration(s) are built at a time: those with checklist changes in "
                    "the last 30 days. Work in flight finishes first, then the demand ranking in order.")
-    with st.expander("The data the forecast used"):
-        if pace.samples:
-            st.plotly_chart(charts.pace_samples(fc), width="stretch", key="success_pace_chart")
-            st.dataframe(pd.DataFrame([{"integration": s.name, "step": s.step, "from": s.started,
-                                        "completed": s.completed, "days": round(s.days, 1)} for s in pace.samples]),
-                         hide_index=True, width="stretch", key="success_pace_table")
-        else:
-            st.caption("No checklist step has been completed yet.")
-        st.caption("Integrations being built now: " + (", ".join(pace.active) or "none"))
-        if fc.builds and not fc.reason:
+    if not pace.samples:
+        st.caption("No checklist step has been completed yet, so there is no pace to forecast from.")
+        return
+    chart, table = st.columns(2)
+    chart.plotly_chart(charts.pace_samples(fc), width="stretch", key="success_pace_chart")
+    table.markdown("**The completed steps the pace comes from**")
+    samples = [{"integration": s.name, "step": f"{s.step} · {STEP_TITLES[s.step]}", "completed": s.completed,
+                "days": round(s.days, 1)} for s in reversed(pace.samples)]
+    table.dataframe(pd.DataFrame(samples),
+                    hide_index=True, width="stretch", height=280, key="success_pace_table",
+                    column_config={"completed": st.column_config.DatetimeColumn("Completed", format="YYYY-MM-DD")})
+    table.caption("Built in parallel now: " + (", ".join(pace.active) or "none"))
+    if fc.builds and not fc.reason:
+        with st.expander("Build order and dates per integration (the model behind the dates)"):
             st.dataframe(pd.DataFrame([{"integration": b.name, "status": b.status, "steps left": b.remaining_steps,
                                         "early": b.finish["early"], "expected": b.finish["expected"],
                                         "late": b.finish["late"]} for b in fc.builds]),
@@ -94,13 +117,18 @@ def forecast(report: Report) -> None:
                                         for k in ("early", "expected", "late")})
 
 
+STEP_TITLES = {t.step: t.step_title for t in template()}
+TAB = {"1-seed": "1 · Seed's top 10", "1-demand": "1 · Demand top 10", "2": "2 · Credential flows",
+       "3": "3 · Executors", "4": "4 · Upvotes → priority", "5": "5 · Guides", "6": "6 · 30+ integrations"}
+
+
 def details(report: Report) -> None:
-    for c in report.criteria:
-        label = f"{c.number} · {c.title}: {c.value}" + (f" ({c.detail})" if c.detail else "")
-        with st.expander(label):
-            st.markdown(f"**How it is computed:** {c.measure}")
-            if c.note:
-                st.markdown(c.note)
+    tabs = st.tabs([TAB[c.key] for c in report.criteria])
+    for tab, c in zip(tabs, report.criteria, strict=True):
+        with tab:
+            st.markdown(f"**{c.number} · {c.title}: {c.value}**" + (f" ({c.detail})" if c.detail else ""))
+            st.caption(f"How it is computed: {c.measure}")
+            _note(c)
             if c.rows.empty:
                 st.caption("Nothing to list yet.")
             else:

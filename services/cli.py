@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "services.commands.executors",
     "services.commands.health",
     "services.commands.docs",
+    "services.commands.webhooks",
 )
 
 

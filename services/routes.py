@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from services.config import Settings, load_settings
 from services.errors import HubError
 from services.health import health
+from services.webhooks.routes import webhook_routes
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ async def oauth_callback_route(request: Request) -> HTMLResponse:
 def build_routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [Route("/api/health", health_route, methods=["GET"]),
                                Route("/api/oauth/callback", oauth_callback_route, methods=["GET"])]
+    routes += webhook_routes()   # POST /hooks/<service>/<id>, /api/zapier/* (services/webhooks)
     if settings.sandbox_enabled:   # HUB_SANDBOX=1: offline provider stand-ins under /sandbox/<provider>/
         from services import sandbox
 

@@ -71,8 +71,9 @@ def running_hub(db_url: str, port: int | None = None, **env: str) -> Iterator[st
 def chromium() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -86,6 +87,7 @@ def sign_in(browser, base: str, email: str, *, width: int = 1440, height: int = 
     from playwright.sync_api import expect
 
     ctx = browser.new_context(viewport={"width": width, "height": height})
+    ctx.set_default_timeout(30_000)     # a loaded CI machine renders slowly; waits end as soon as content shows
     page = ctx.new_page()
     page.goto(base)
     expect(page.get_by_text("DEVELOPMENT SIGN-IN")).to_be_visible(timeout=30_000)

@@ -38,7 +38,8 @@ def test_support_finds_the_customer_checks_the_connection_and_the_run_is_stored_
     sandbox_connection(session, other, "wordpress", "other")
     at = open_page(query="sandbox test")
     assert table(at, "matched by")["organization"].tolist() == [world.org_name]
-    assert at.metric[0].value == "Active" and at.metric[3].value == "never"
+    facts = [m.value for m in at.markdown]
+    assert ":green-badge[Active]" in facts and "never tested" in facts
     at.text_input(key="ct_ticket").input("SUP-4242").run()
     at.button(key="ct_check").click().run()
     assert not at.exception, at.exception
@@ -46,6 +47,7 @@ def test_support_finds_the_customer_checks_the_connection_and_the_run_is_stored_
     run = session.scalar(select(TestRun).where(TestRun.connection_id == conn_id))
     assert (run.ticket, run.staff_email, run.action) == ("SUP-4242", "support@layers.example", None)
     at.run()
+    assert any("check · " in m.value and "check_circle" in m.value for m in at.markdown), "last tests at a glance"
     history = table(at, "who", "ticket")
     assert history["ticket"].tolist() == ["SUP-4242"] and history["what"].tolist() == ["Credential check"]
 
@@ -67,9 +69,9 @@ def test_support_runs_an_action_in_test_mode_and_cannot_choose_live(session, wor
     at = open_page(query="Sandbox")
     with pytest.raises(KeyError):
         at.radio(key="ct_mode")
-    box = at.selectbox(key=f"ct_action_{at.selectbox(key='ct_pick').value.id}")
+    box = at.selectbox(key=f"ct_action_{at.selectbox(key='ct_pick').value}")
     box.select_index([o.startswith("Create/update contact") for o in box.options].index(True)).run()
-    prefix = f"ct_in_{at.selectbox(key='ct_pick').value.id}_sync_contact_"
+    prefix = f"ct_in_{at.selectbox(key='ct_pick').value}_sync_contact_"
     assert at.text_input(key=prefix + "email").value == "jane.doe@example.com", "pre-filled with the sample"
     at.text_input(key=prefix + "email").input("page.person@example.com")
     at.button(key="ct_run").click().run()

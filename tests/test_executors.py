@@ -201,3 +201,13 @@ def test_cli_executors_list_and_schema(capsys):
     assert schemas["input"]["properties"]["email"]["format"] == "email"
     assert set(schemas["output"]["properties"]) == {"id", "status", "email_address"}
     assert main(["executors", "schema", "mailchimp", "nope"]) == 2
+
+
+@pytest.mark.parametrize("slug, action, header", [("n8n", "trigger_workflow", "x-layers-webhook-secret"),
+                                                   ("make", "send_data", "x-make-apikey")])
+def test_bridge_auth_headers_never_show_their_secret(connect, slug, action, header):
+    conn = connect(slug, f"hdr-{slug}")
+    result = run_action(conn, action, sample_inputs(slug, action), mode="test")
+    shown = result.requests[-1]["request_headers"]
+    assert shown[header] == "[redacted]"
+    assert f"sbx_hdr-{slug}" not in json.dumps(result.as_dict(), default=str)

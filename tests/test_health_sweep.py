@@ -71,7 +71,8 @@ def test_a_mixed_sweep_reports_progress_stores_results_and_raises_alerts(session
     assert (sweep.total, sweep.passed, sweep.failed, sweep.concurrency, sweep.actor) == \
         (4, 1, 3, 4, "support@layers.example")
     stored = sweep_results(session, sweep.id)
-    assert list(stored["ok"]) == [False, False, False, True] and len(session.scalars(select(SweepResult)).all()) == 4
+    assert list(stored["outcome"]) == ["FAILED", "FAILED", "FAILED", "passed"]
+    assert len(session.scalars(select(SweepResult)).all()) == 4
     assert recent_sweeps(session)["failed"].tolist() == [3]
     session.expire_all()
     assert session.get(Connection, bad_key).status == "error" and session.get(Connection, good).last_checked_at

@@ -179,6 +179,19 @@ def test_executors_share_uses_the_registry_and_lists_missing_actions(session, mo
     assert row["missing"] == "update_deal_stage, send_email, create_task_note"
     assert c.note == "1 Available integration(s) have no actions in the catalog yet, so they add nothing here: " \
                      "Postmark."
+    assert c.caveat and not c.met
+
+
+def test_executors_met_only_when_every_action_has_one_and_nothing_is_undescribed(session, monkeypatch):
+    actions = load_catalog().get("hubspot").actions
+    monkeypatch.setattr(criteria, "registered_executors", lambda: {("hubspot", a) for a in actions})
+    session.execute(update(Integration).values(status="deprecated"))
+    move(session, "hubspot", "available", NOW)
+    c = criteria.executors_criterion(session)
+    assert (c.value, c.met, c.note) == ("100%", True, "")
+    move(session, "postmark", "available", NOW)
+    c = criteria.executors_criterion(session)
+    assert c.value == "100%" and not c.met                       # Postmark has no actions described yet
 
 
 def test_executors_without_a_registry_count_nothing_and_say_so(session, monkeypatch):

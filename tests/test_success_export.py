@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 from db.base import utcnow
+from services.success.forecast import forecast
 from services.success.report import FIGURE_COLUMNS, build_report, figures_csv
 from tests.success_fixtures import known_pace
 
@@ -52,11 +54,7 @@ def test_csv_holds_every_figure_of_the_page(session):
 
 def test_csv_forecast_rows_give_the_date_and_its_range(session):
     known_pace(session, NOW)
-    report = build_report(session, now=NOW)
-    from services.success.forecast import forecast
-
-    fc = forecast(session, NOW, target=13)
-    object.__setattr__(report, "forecast", fc)
+    report = replace(build_report(session, now=NOW), forecast=forecast(session, NOW, target=13))
     table = rows(figures_csv(report))
     target = next(r for r in table if r["figure"] == "13 integrations Available")
     assert target["value"] == (NOW + 60 * DAY).date().isoformat()

@@ -54,3 +54,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     http = bench_sub.add_parser("http", help="a loopback sandbox call through the Hub's HTTP layer vs bare httpx2")
     http.add_argument("--calls", type=int, default=400, help="measured calls per client (default 400)")
     http.set_defaults(func=cmd_http)
+    from services.commands.health import register_bench
+
+    register_bench(bench_sub)   # `bench sweep` (issue 7)

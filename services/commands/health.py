@@ -47,6 +47,39 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _services(value: str) -> tuple[str, ...]:
+    from services.monitoring.bench import SECRETS
+
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [n for n in names if n not in SECRETS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(SECRETS)}")
+    return names
+
+
+def cmd_bench_sweep(args: argparse.Namespace) -> int:
+    from db.session import database_url
+    from services.monitoring.bench import bench_sweep
+
+    print(json.dumps(bench_sweep(database_url(), connections=args.connections, latency_ms=args.latency_ms,
+                                 concurrency=args.concurrency, services=args.services)), flush=True)
+    return 0
+
+
+def register_bench(bench_sub: argparse._SubParsersAction) -> None:
+    """`layers-hub bench sweep` (registered by services/commands/bench.py)."""
+    from services.monitoring.bench import DEFAULT_SERVICES
+
+    bench = bench_sub.add_parser("sweep", help="the health sweep vs the same checks one after another, against "
+                                               "the sandbox (JSON line)")
+    bench.add_argument("--connections", type=int, default=1000, help="sandbox connections to check (default 1000)")
+    bench.add_argument("--latency-ms", type=float, default=50.0, help="sandbox answer latency (default 50)")
+    bench.add_argument("--concurrency", type=_concurrency, default=48, help="sweep workers (default 48)")
+    bench.add_argument("--services", type=_services, default=DEFAULT_SERVICES,
+                       help=f"comma-separated sandbox integrations (default {','.join(DEFAULT_SERVICES)})")
+    bench.set_defaults(func=cmd_bench_sweep)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from services.monitoring.sweep import DEFAULT_CONCURRENCY
 

@@ -22,7 +22,8 @@ SIGNATURES = {"shared_header": "a shared secret sent in a header", "url_secret":
               "the webhook URL (the provider does not sign its calls)", "hubspot_v3": "HubSpot's v3 signature "
               "(HMAC-SHA256, X-HubSpot-Signature-v3)", "calendly": "Calendly's signature (HMAC-SHA256, "
               "Calendly-Webhook-Signature)", "webflow": "Webflow's signature (HMAC-SHA256, x-webflow-signature)"}
-# (what it means, what the Hub does, what to do) per error category of services/provider_errors.py.
+# (what it means, what Layers does, what to do) per error category of services/provider_errors.py.
+# Guides are read by customers, so they say "Layers", never "the Hub".
 CATEGORY_HELP: dict[str, tuple[str, str, str]] = {
     "auth": ("The provider refused the credentials (HTTP 401 or 403).",
              "OAuth: refreshes the access token once and retries; if the refresh token is refused the "
@@ -84,7 +85,7 @@ def auth_description(spec: IntegrationSpec, method: str) -> str:
     if method == "oauth2":
         host = urlsplit(a.authorize_url or "").netloc
         scopes = ", ".join(f"`{s}`" for s in a.scopes) if a.scopes else "none (the provider has no scopes)"
-        tokens = ("access tokens expire and the Hub refreshes them before they do"
+        tokens = ("access tokens expire and Layers refreshes them before they do"
                   + ("; refresh tokens are single-use, so the newest one is stored after every refresh"
                      if a.refresh_token_rotates else "")) if a.token_expires else \
             "tokens do not expire; they stay valid until revoked"
@@ -113,7 +114,7 @@ def auth_description(spec: IntegrationSpec, method: str) -> str:
 def connect_part(spec: IntegrationSpec) -> str:
     """Authentication methods, the credential check and the connection fields."""
     methods = [spec.auth.method, *spec.auth.alternatives]
-    lines = ["### Authentication (from the catalog)", ""]
+    lines = ["### Authentication details", ""]
     lines += [f"- {auth_description(spec, m)}" for m in methods]
     if spec.check:
         lines.append(f"- Saving a connection first checks it with `{spec.check.method} {spec.check.path}`; "
@@ -203,18 +204,18 @@ def _limit(limit: Any) -> str:
 def troubleshooting_part(spec: IntegrationSpec) -> str:
     """One row per error category, plus this provider's limits and signals from the catalog."""
     lines = ["### Errors by category", "",
-             _table(["Category", "What it means", "What the Hub does", "What to do"],
+             _table(["Category", "What it means", "What Layers does", "What to do"],
                     [[f"`{c}`", *CATEGORY_HELP[c]] for c in CATEGORIES]), ""]
     if spec.rate_limits:
         lines += ["Rate limits:", *[f"- {_limit(r)}" for r in spec.rate_limits]]
     signals = [f"HTTP {s.status}" + (f" with `{s.code}`" if s.code else "") for s in spec.http.rate_limit_signals]
     if signals:
-        lines.append(f"- {spec.name} also signals a rate limit with {', '.join(signals)}; the Hub treats it as "
+        lines.append(f"- {spec.name} also signals a rate limit with {', '.join(signals)}; Layers treats it as "
                      "`rate_limit`.")
     if spec.http.success_flag:
         lines.append(f"- A successful HTTP status whose body has `{spec.http.success_flag}` = 0 is reported as "
                      "`validation`: the provider accepted the call but did not do it.")
-    lines.append(f"- Quote the request id when you contact {spec.name} support: the Hub reads it from "
+    lines.append(f"- Quote the request id when you contact {spec.name} support: Layers reads it from "
                  + ", ".join(f"`{h}`" for h in spec.http.request_id_headers) + ".")
     return "\n".join(lines)
 

@@ -42,3 +42,13 @@ def render_written(slug: str, written: Written | None) -> str:
 def render(slug: str, directory: Path | None = None) -> str:
     """The guide of `slug` as Markdown (docs/integrations/<slug>.md + the catalog, merged now)."""
     return render_written(slug, read(slug, directory))
+
+
+def demote(markdown: str, levels: int = 1) -> str:
+    """Headings `levels` deeper (outside code fences), to show a guide inside a page that has its own title."""
+    out, fence = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            fence = not fence
+        out.append("#" * levels + line if not fence and line.startswith("#") else line)
+    return "\n".join(out) + "\n"

@@ -1,14 +1,15 @@
 """Alerts on repeated failures, from the API call log, with thresholds per customer tier.
 
 Two rules per connection, each its own alert kind:
-- ``consecutive_failures``: the connection's latest N calls all failed;
+- ``consecutive_failures``: the connection's latest N calls (within the last 30 days) all failed;
 - ``failure_rate``: over the last ``window_minutes``, at least ``min_calls`` calls and a failed share
   reaching ``failure_rate``.
-N (counted among the last 30 days' calls), the rate, the window and the minimum come from the organization's tier (enterprise alerts sooner);
+N, the rate, the window and the minimum come from the organization's tier (enterprise alerts sooner);
 rows in ``alert_thresholds`` override the defaults below. An open alert clears itself once its rule no
 longer holds *and* the connection's latest call succeeded. Raising and clearing are both recorded (the
 alert row's raised_at / cleared_at and an audit entry each) and optionally delivered (delivery.py).
 A failed call is a logged call with an error category; each retry attempt is its own logged call.
+Rules run after every check, test run and sweep (for those connections), and on "Evaluate alerts now".
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def calls_over_time(timeline: pd.DataFrame) -> go.Figure:
         fig.add_bar(x=timeline["bucket"], y=timeline["succeeded"], name="succeeded", marker_color=OK_COLOR)
         fig.add_bar(x=timeline["bucket"], y=timeline["failed"], name="failed", marker_color=FAIL_COLOR)
     fig.update_layout(barmode="stack", title="API calls over time", height=320, margin=MARGIN, yaxis_title="calls",
-                      legend={"orientation": "h", "y": -0.15})
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     return _empty(fig, "No API calls in this window")
 
 
@@ -35,7 +35,7 @@ def latency_over_time(timeline: pd.DataFrame) -> go.Figure:
         fig.add_scatter(x=timeline["bucket"], y=timeline["p50_ms"], name="p50", mode="lines+markers")
         fig.add_scatter(x=timeline["bucket"], y=timeline["p95_ms"], name="p95", mode="lines+markers")
     fig.update_layout(title="Latency (ms)", height=320, margin=MARGIN, yaxis_title="ms",
-                      legend={"orientation": "h", "y": -0.15})
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     return _empty(fig, "No API calls in this window")
 
 

@@ -110,6 +110,18 @@ def probe(connection_id: int, *, db_url: str | None = None, out: Outbound | None
                        status, round((time.perf_counter() - started) * 1000, 1), requests, skipped)
 
 
+def next_status(current: str, result: CheckResult) -> str:
+    """The connection's status after a check: active after a pass, error when the provider refused the
+    credential; needs_reauth and revoked only change through Reconnect."""
+    if current in ("needs_reauth", "revoked"):
+        return current
+    if result.ok:
+        return "active"
+    if result.category == "auth" and result.status_code in (401, 403):
+        return "error"
+    return current
+
+
 def apply_to_connection(session: Session, result: CheckResult) -> tuple[str, str] | None:
     """Record the outcome on the connection (last check, status, last error); returns (before, after) status."""
     row = session.get(Connection, result.connection_id)
@@ -118,11 +130,7 @@ def apply_to_connection(session: Session, result: CheckResult) -> tuple[str, str
     before = row.status
     row.last_checked_at = utcnow()
     row.last_error = None if result.ok else result.summary
-    if row.status not in ("needs_reauth", "revoked"):
-        if result.ok:
-            row.status = "active"
-        elif result.category == "auth" and result.status_code in (401, 403):
-            row.status = "error"
+    row.status = next_status(row.status, result)
     return before, row.status
 
 

@@ -72,7 +72,7 @@ def search(session: Session, query: str, *, limit: int = 100) -> list[Match]:
                                 func.lower(Integration.name).like(pattern, escape="\\")))
         reason = "name"
     else:
-        query_, reason = base, "all"
+        query_, reason = base, "—"
     rows = session.execute(query_.order_by(Organization.name, Integration.name, Connection.id).limit(limit)).all()
     recent = last_tests(session, [c.id for c, *_ in rows])
     return [Match(c.id, o.id, o.name, t.name, i.slug, i.name, c.auth_type, c.status, c.sandbox, c.expires_at,

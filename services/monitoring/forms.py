@@ -32,7 +32,7 @@ class ActionChoice:
 
     @property
     def label(self) -> str:
-        return f"{self.title} ({'write: not sent in test mode' if self.writes else 'read'})"
+        return f"{self.title} ({'write' if self.writes else 'read'})"
 
 
 def actions(service: str) -> list[ActionChoice]:

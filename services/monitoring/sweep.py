@@ -15,26 +15,27 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Connection, Integration, Organization
 from db.models_health import HealthSweep, SweepResult
 from db.session import session_scope
-from services import audit
+from services import audit, http
 from services.call_log import call_log
 from services.catalog import load_catalog
 from services.credentials.connections import ConnectionView, list_connections
 from services.credentials.outbound import Outbound
 from services.errors import InvalidInput, PermissionDenied
 from services.monitoring.alerts import AlertEvent, evaluate_and_deliver
-from services.monitoring.checks import CheckResult, apply_to_connection, probe
+from services.monitoring.checks import CheckResult, next_status, probe
 
 MAX_CONCURRENCY = 64
 DEFAULT_CONCURRENCY = 8
 SWEEP_ROLES = frozenset({"support", "engineer", "admin"})
 Progress = Callable[[int, int, CheckResult], None]
+RESULT_COLUMNS = ["connection", "organization", "integration", "outcome", "category", "result", "HTTP", "ms"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,24 @@ def targets(session: Session, service: str | None = None) -> list[ConnectionView
             and (service is None or c.integration_slug == service)]
 
 
+class PooledTransport(http.BaseTransport):
+    """One connection pool (and one TLS context) for every check of a sweep. Each check builds its own
+    client; building a client's default transport costs ~15 ms of CPU (its TLS context), which would
+    serialise the workers on the GIL. A check's client closing does not close the shared pool."""
+
+    def __init__(self) -> None:
+        self._client = http.make_client()
+
+    def handle_request(self, request: http.Request) -> http.Response:
+        return self._client.send(request, stream=True)
+
+    def close(self) -> None:      # called by each check's client: the pool stays open
+        pass
+
+    def shutdown(self) -> None:
+        self._client.close()
+
+
 def _safe_probe(view: ConnectionView, db_url: str | None, out: Outbound | None) -> CheckResult:
     try:
         return probe(view.id, db_url=db_url, out=out, view=view, flush=False)
@@ -79,15 +98,21 @@ def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFA
         raise InvalidInput(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
     with session_scope(db_url) as s:
         views = targets(s, service)
+    pooled = PooledTransport() if out is None else None
+    outbound = out or Outbound(transport=pooled)
     started_at, started = utcnow(), time.perf_counter()
     results: list[CheckResult] = []
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep") as pool:
-        futures = [pool.submit(_safe_probe, v, db_url, out) for v in views]
-        for done, future in enumerate(as_completed(futures), start=1):
-            result = future.result()
-            results.append(result)
-            if progress is not None:
-                progress(done, len(views), result)
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep") as pool:
+            futures = [pool.submit(_safe_probe, v, db_url, outbound) for v in views]
+            for done, future in enumerate(as_completed(futures), start=1):
+                result = future.result()
+                results.append(result)
+                if progress is not None:
+                    progress(done, len(views), result)
+    finally:
+        if pooled is not None:
+            pooled.shutdown()
     call_log(db_url).flush()
     duration = time.perf_counter() - started
     results.sort(key=lambda r: r.connection_id)
@@ -98,10 +123,22 @@ def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFA
                             started_at=started_at, finished_at=utcnow())
         s.add(sweep)
         s.flush()
-        for r in results:
-            s.add(SweepResult(sweep_id=sweep.id, connection_id=r.connection_id, ok=r.ok, category=r.category,
-                              diagnosis=r.summary, status_code=r.status_code, duration_ms=r.duration_ms))
-            apply_to_connection(s, r)
+        # Bulk statements: one INSERT and one UPDATE (by primary key) for the whole sweep, on the statuses
+        # read now (a check may have changed one, e.g. a refused refresh marks needs_reauth).
+        ids, now = [r.connection_id for r in results], utcnow()
+        current: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            current.update((i, st) for i, st in s.execute(select(Connection.id, Connection.status)
+                                                          .where(Connection.id.in_(ids[start:start + 500]))))
+        if results:
+            s.execute(insert(SweepResult), [
+                {"sweep_id": sweep.id, "connection_id": r.connection_id, "ok": r.ok, "category": r.category,
+                 "diagnosis": r.summary, "status_code": r.status_code, "duration_ms": r.duration_ms,
+                 "checked_at": now} for r in results])
+        changes = [{"id": r.connection_id, "last_checked_at": now, "last_error": None if r.ok else r.summary,
+                    "status": next_status(current[r.connection_id], r)} for r in results if r.connection_id in current]
+        if changes:
+            s.execute(update(Connection), changes)
         audit.record(s, actor=actor, action="health.sweep", entity_type="health_sweep", entity_id=sweep.id,
                      after={"service": service, "concurrency": concurrency, "total": len(results), "passed": passed,
                             "failed": len(results) - passed})
@@ -114,12 +151,12 @@ def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFA
 
 def results_frame(results: list[CheckResult], views: dict[int, ConnectionView] | None = None) -> pd.DataFrame:
     """A sweep's results as a table (failures first)."""
-    rows = [{"connection": r.connection_id, "organization": views[r.connection_id].organization if views else None,
-             "integration": r.service_name, "ok": r.ok, "category": r.category or "", "result": r.summary,
-             "status": r.status_code, "ms": r.duration_ms} for r in results]
-    frame = pd.DataFrame(rows, columns=["connection", "organization", "integration", "ok", "category", "result",
-                                        "status", "ms"])
-    return frame.sort_values(["ok", "connection"], kind="stable").reset_index(drop=True)
+    rows = [{"connection": r.connection_id, "organization": views[r.connection_id].organization
+             if views and r.connection_id in views else None, "integration": r.service_name,
+             "outcome": "passed" if r.ok else "FAILED", "category": r.category or "", "result": r.summary,
+             "HTTP": "" if r.status_code is None else str(r.status_code), "ms": r.duration_ms} for r in results]
+    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return frame.sort_values(["outcome", "connection"], kind="stable").reset_index(drop=True)
 
 
 def recent_sweeps(session: Session, *, limit: int = 10) -> pd.DataFrame:
@@ -128,7 +165,7 @@ def recent_sweeps(session: Session, *, limit: int = 10) -> pd.DataFrame:
                                   HealthSweep.duration_ms)
                            .order_by(HealthSweep.started_at.desc(), HealthSweep.id.desc()).limit(limit)).all()
     return pd.DataFrame(rows, columns=["sweep", "started", "by", "integration", "checked", "passed", "failed",
-                                       "concurrency", "duration_ms"])
+                                       "concurrency", "duration (ms)"])
 
 
 def sweep_results(session: Session, sweep_id: int) -> pd.DataFrame:
@@ -140,5 +177,5 @@ def sweep_results(session: Session, sweep_id: int) -> pd.DataFrame:
         .join(Organization, Organization.id == Connection.organization_id)
         .join(Integration, Integration.id == Connection.integration_id)
         .where(SweepResult.sweep_id == sweep_id).order_by(SweepResult.ok, SweepResult.connection_id)).all()
-    return pd.DataFrame(rows, columns=["connection", "organization", "integration", "ok", "category", "result",
-                                       "status", "ms"])
+    return pd.DataFrame([(c, o, i, "passed" if ok else "FAILED", cat or "", res, "" if st is None else str(st), ms)
+                         for c, o, i, ok, cat, res, st, ms in rows], columns=RESULT_COLUMNS)

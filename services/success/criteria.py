@@ -118,7 +118,8 @@ def executors_criterion(session: Session) -> Criterion:
     return Criterion("3", 3, "All integrations have node executors in the execution engine",
                      "Catalog actions of Available integrations that have a registered executor "
                      "(declarative or hand-written).",
-                     int(frame["with_executor"].sum()), int(frame["actions"].sum()), True, frame, " ".join(notes))
+                     int(frame["with_executor"].sum()), int(frame["actions"].sum()), True, frame, " ".join(notes),
+                     caveat=bool(notes))
 
 
 def documentation_criterion(session: Session, guides_dir: Path | None = None) -> Criterion:

@@ -18,6 +18,7 @@ class Criterion:
     as_share: bool           # shown as a percentage (else "x / n")
     rows: pd.DataFrame = field(repr=False)
     note: str = ""           # caveats and differences worth reading next to the number
+    caveat: bool = False     # the note says the number overstates progress: never shown as met
 
     @property
     def share(self) -> float | None:
@@ -25,7 +26,7 @@ class Criterion:
 
     @property
     def met(self) -> bool:
-        return self.denominator > 0 and self.numerator >= self.denominator
+        return self.denominator > 0 and self.numerator >= self.denominator and not self.caveat
 
     @property
     def value(self) -> str:

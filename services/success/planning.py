@@ -38,4 +38,5 @@ def planning_criterion(session: Session, now: datetime, period_days: int | None 
     period = f"the last {period_days} days" if period_days is not None else "all time"
     return Criterion("4", 4, "Integration upvote system informs build priority",
                      f"Integrations planned in {period} that were in the Top bucket when planned (recorded at "
-                     "planning time).", int(frame["top_when_planned"].sum()), len(frame), True, frame)
+                     "planning time).", int(frame["top_when_planned"].sum()), len(frame), True, frame,
+                     "" if len(frame) else f"No integration was planned in {period}.")

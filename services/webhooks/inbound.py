@@ -33,8 +33,8 @@ from db.models import Connection, Integration
 from db.models_webhooks import WebhookEvent, WebhookRejection
 from services import audit
 from services.catalog import load_catalog
-from services.credentials.signatures import SignatureError, verify_calendly, verify_hubspot_v3, verify_standard, \
-    verify_webflow
+from services.credentials import signatures
+from services.credentials.signatures import SignatureError
 from services.credentials.webhook_secrets import live_webhook_secrets
 from services.errors import NotFound
 from services.webhooks.triggers import map_event, split
@@ -112,6 +112,11 @@ def parse_body(body: bytes, content_type: str) -> Any:
     return parsed
 
 
+def inbound_url(base_url: str, service: str, connection_id: int) -> str:
+    """Where the provider posts (url_secret schemes add ``?secret=<the connection's webhook secret>``)."""
+    return f"{base_url.rstrip('/')}/hooks/{service}/{connection_id}"
+
+
 def _connection(session: Session, service: str, connection_id: int) -> Connection:
     row = session.execute(select(Connection, Integration.slug).join(Integration,
                                                                     Integration.id == Connection.integration_id)
@@ -141,13 +146,13 @@ def verify(scheme: str, secrets: list[str], *, conn: Connection, method: str, ur
     if not secrets:
         raise SignatureError("the connection has no webhook secret yet (create one on the Connections page)")
     if scheme == "hubspot_v3":
-        verify_hubspot_v3(secrets, method=method, uri=url, body=body, headers=headers, now=now)
+        signatures.verify_hubspot_v3(secrets, method=method, uri=url, body=body, headers=headers, now=now)
     elif scheme == "calendly":
-        verify_calendly(secrets, body=body, headers=headers, now=now)
+        signatures.verify_calendly(secrets, body=body, headers=headers, now=now)
     elif scheme == "webflow":
-        verify_webflow(secrets, body=body, headers=headers, now=now)
+        signatures.verify_webflow(secrets, body=body, headers=headers, now=now)
     elif scheme == "standard_webhooks":
-        verify_standard(secrets, body=body, headers=headers, now=now)
+        signatures.verify_standard(secrets, body=body, headers=headers, now=now)
     elif scheme == "shared_header":
         name = str((conn.config or {}).get("webhook_header") or SHARED_HEADER).lower()
         _shared(secrets, {k.lower(): v for k, v in headers.items()}.get(name))
@@ -172,8 +177,8 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
         conn = _connection(session, service, connection_id)
     except NotFound as exc:
         return Outcome(404, str(exc))
-    if conn.status not in ("active", "expiring"):
-        return Outcome(410 if conn.status == "revoked" else 409, f"connection {connection_id} is {conn.status}")
+    if conn.status == "revoked":
+        return Outcome(410, f"connection {connection_id} is revoked")
     scheme = scheme_for(service)
     if service == "mailchimp" and (method == "GET" or not body):
         return Outcome(200, "webhook URL validated")   # Mailchimp checks the URL with a GET (or empty POST)
@@ -212,8 +217,10 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
     return outcome
 
 
-def handle(session: Session, event: WebhookEvent) -> WebhookEvent:
-    """Map the stored event to its trigger; then deliver it to Zapier hooks subscribed to that trigger."""
+def handle(session: Session, event: WebhookEvent) -> list[int]:
+    """Map the stored event to its trigger and queue deliveries to the Zapier hooks subscribed to it.
+
+    Returns the queued delivery ids: the caller sends them (``zapier.send``) after committing."""
     from services.webhooks import zapier
 
     event.attempts += 1
@@ -222,35 +229,38 @@ def handle(session: Session, event: WebhookEvent) -> WebhookEvent:
         mapped = map_event(event.service, event.event_type, event.payload)
         if mapped is None:
             event.status, event.trigger, event.output, event.error = "ignored", None, None, None
-            return event
+            return []
         event.trigger, event.output = mapped
         event.status, event.error = "handled", None
-        session.flush()
-        zapier.fan_out(session, event)
+        with session.begin_nested():
+            return zapier.fan_out(session, event)
     except Exception as exc:  # a handler bug marks the event failed (replayable), never loses it
         event.status, event.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
         log.warning("webhook event %s failed: %s", event.id, type(exc).__name__)
-    return event
+        return []
 
 
 def handle_events(event_ids: list[int], db_url: str | None = None) -> None:
+    """After the 2xx: handle each received event (own transaction), then send its deliveries."""
     from db.session import session_scope
+    from services.webhooks import zapier
 
     for event_id in event_ids:
         with session_scope(db_url) as session:
             event = session.get(WebhookEvent, event_id)
-            if event is not None and event.status == "received":
-                handle(session, event)
+            queued = handle(session, event) if event is not None and event.status == "received" else []
+        zapier.send(queued, db_url=db_url)
 
 
-def replay(session: Session, *, actor: str, event_id: int) -> WebhookEvent:
-    """Run a stored event through its handler again (inbox page); audited."""
+def replay(session: Session, *, actor: str, event_id: int) -> tuple[WebhookEvent, list[int]]:
+    """Run a stored event through its handler again (inbox page, CLI); audited. Returns the event and the
+    queued delivery ids, which the caller sends with ``zapier.send`` after its unit of work commits."""
     event = session.get(WebhookEvent, event_id)
     if event is None:
         raise NotFound(f"webhook event {event_id} not found")
     before = {"status": event.status, "trigger": event.trigger}
-    handle(session, event)
+    queued = handle(session, event)
     audit.record(session, actor=actor, action="webhook_event.replayed", entity_type="webhook_event",
                  entity_id=event.id, before=before, after={"status": event.status, "trigger": event.trigger})
     session.flush()
-    return event
+    return event, queued

@@ -1,0 +1,150 @@
+"""`layers-hub bench sweep`: the health sweep against the sandbox vs the same checks one after another.
+
+In a scratch database beside DATABASE_URL: ``connections`` sandbox connections (one sandbox account per
+organization, like real customers), the sandbox in its own process answering after ``latency_ms``, then
+in the same run: the checks one after another (``run_sweep`` with concurrency 1), then the sweep with
+``concurrency`` workers. Both store their results the same way. The sandbox counts the 429s it answered
+(its limiters': no fault switch is armed) as rate-limit breaches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from db.base import utcnow
+from db.models import Connection, Integration, Organization, Tier
+from db.session import session_scope
+from services import sandbox
+from services.catalog import load_catalog
+from services.credentials.demo import _config as sandbox_config  # the demo's sandbox connection fields
+from services.credentials.fields import render
+from services.credentials.store import write_secrets
+
+# slug -> (auth type, secrets with {a} = the sandbox account)
+SECRETS: dict[str, tuple[str, dict[str, str]]] = {
+    "wordpress": ("app_password", {"app_password": "sbx_{a} bench pass word"}),
+    "n8n": ("webhook", {"api_key": "sbx_{a}.n8n-key"}),
+    "salesforce": ("oauth2", {"access_token": "sbx_{a}.sf-at", "refresh_token": "sbx_{a}.sf-rt"}),
+    "mailchimp": ("basic", {"password": "sbx_{a}.mc-key-us21"}),
+    "activecampaign": ("api_key", {"api_key": "sbx_{a}.ac-key"}),
+    "hubspot": ("oauth2", {"access_token": "sbx_{a}.hs-at", "refresh_token": "sbx_{a}.hs-rt"}),
+    "calendly": ("oauth2", {"access_token": "sbx_{a}.cal-at", "refresh_token": "sbx_{a}.cal-rt"}),
+    "webflow": ("api_key", {"api_key": "sbx_{a}.site-token"}),
+}
+DEFAULT_SERVICES = ("wordpress", "n8n", "salesforce", "mailchimp")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stats(root: str) -> dict[str, int]:
+    with urllib.request.urlopen(f"{root}/_bench/stats", timeout=10) as response:
+        return json.loads(response.read())
+
+
+@contextmanager
+def sandbox_process(latency_ms: float) -> Iterator[str]:
+    """The sandbox (with latency and a 429 counter) in a child process; yields its root URL."""
+    port = _free_port()
+    root = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "services.monitoring.bench_sandbox", "--port", str(port),
+                             "--latency-ms", str(latency_ms)], env={**os.environ, "HUB_SANDBOX": "1",
+                                                                      "HUB_BASE_URL": root})
+    try:
+        for _ in range(300):
+            try:
+                _stats(root)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("the benchmark sandbox exited") from None
+                time.sleep(0.05)
+        yield root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def create_connections(url: str, count: int, services: tuple[str, ...], root: str) -> int:
+    """``count`` sandbox connections, one per service per organization, each organization its own account."""
+    catalog = load_catalog()
+    with session_scope(url) as s:
+        tier = s.scalar(select(Tier).order_by(Tier.position))
+        integrations = {i.slug: i.id for i in s.scalars(select(Integration))}
+        made, org_n = 0, 0
+        while made < count:
+            org_n += 1
+            org = Organization(name=f"Bench Agency {org_n}", tier_id=tier.id)
+            s.add(org)
+            s.flush()
+            for slug in services[:count - made]:
+                auth_type, secrets = SECRETS[slug]
+                account = f"bench{org_n}"
+                spec, config = catalog.get(slug), sandbox_config(slug, root, account)
+                base = sandbox.rewrite(slug, render(spec.base_url, config, slug), root) if spec.base_url else None
+                conn = Connection(organization_id=org.id, integration_id=integrations[slug], auth_type=auth_type,
+                                  config=config, base_url=base, sandbox=True, status="active", created_by="bench",
+                                  expires_at=utcnow() + timedelta(hours=2) if auth_type == "oauth2" else None)
+                s.add(conn)
+                s.flush()
+                write_secrets(conn, {k: v.format(a=account) for k, v in secrets.items()})
+                made += 1
+    return made
+
+
+def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 50.0, concurrency: int = 48,
+                services: tuple[str, ...] = DEFAULT_SERVICES) -> dict[str, Any]:
+    from services.bench import scratch_database
+    from services.monitoring.sweep import run_sweep
+    from services.setup import upgrade_database
+
+    unknown = [s for s in services if s not in SECRETS]
+    if unknown:
+        raise ValueError(f"no benchmark connection for {', '.join(unknown)}; choose from {', '.join(SECRETS)}")
+    saved = {k: os.environ.get(k) for k in ("HUB_SANDBOX", "HUB_BASE_URL")}
+    try:
+        with scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
+            os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root)
+            upgrade_database(url)
+            create_connections(url, connections, services, root)
+            run_sweep(actor="bench", db_url=url, concurrency=4, evaluate_alerts=False,
+                      service=services[0])                                      # warm-up (imports, pools)
+            before = _stats(root)
+            started = time.perf_counter()    # wall time of the whole run, storing the results included
+            sequential = run_sweep(actor="bench", db_url=url, concurrency=1, evaluate_alerts=False)
+            sequential_s = time.perf_counter() - started
+            started = time.perf_counter()
+            swept = run_sweep(actor="bench", db_url=url, concurrency=concurrency, evaluate_alerts=False)
+            sweep_s = time.perf_counter() - started
+            after = _stats(root)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return {"connections": swept.total, "sweep_s": round(sweep_s, 3), "sequential_s": round(sequential_s, 3),
+            "speedup": round(sequential_s / sweep_s, 1),
+            "rate_limit_breaches": after["rate_limit_breaches"] - before["rate_limit_breaches"],
+            "latency_ms": latency_ms, "concurrency": concurrency, "services": list(services),
+            "sweep_failed": swept.failed, "sequential_failed": sequential.failed,
+            "requests": after["requests"] - before["requests"]}

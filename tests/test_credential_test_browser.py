@@ -1,0 +1,124 @@
+"""End to end in headless Chromium against the real server with the sandbox (HUB_SANDBOX=1): support finds a
+demo customer, checks its ActiveCampaign sandbox connection, runs an action in test mode (built, not sent),
+sees it in the test history with the ticket; then runs the health sweep on the API health page.
+
+Screenshots: tests/output/screenshots/credential-test-*.png and api-health-sweep.png.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from db.models import Connection, Integration, TestRun
+from db.models_health import HealthSweep
+from db.session import session_scope
+from services import demo
+from tests.credentials_support import KEY_A
+from tests.live_server import SHOTS, chromium, free_port, running_hub, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def sandbox_server(databases, migrated_template):
+    url = databases.copy(migrated_template)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    old = {k: os.environ.get(k) for k in ("HUB_BASE_URL", "HUB_ENCRYPTION_KEYS")}
+    os.environ.update(HUB_BASE_URL=base, HUB_ENCRYPTION_KEYS=KEY_A)   # demo rows sealed with the server's key
+    try:
+        with session_scope(url) as s:
+            demo.seed_demo(s, orgs=6, upvotes=200, seed=7, as_of=date(2026, 11, 1))
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    try:
+        with running_hub(url, port, HUB_SANDBOX="1", HUB_ENCRYPTION_KEYS=KEY_A) as base:
+            yield base, url
+    finally:
+        databases.drop(url)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def idle(page, wait: int = 300) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_timeout(wait)
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=60_000)
+
+
+def test_support_runs_a_test_mode_action_on_a_sandbox_connection(sandbox_server, browser):
+    from playwright.sync_api import expect
+
+    base, url = sandbox_server
+    with session_scope(url) as s:
+        conn_id = s.scalar(select(Connection.id).join(Integration, Integration.id == Connection.integration_id)
+                           .where(Integration.slug == "activecampaign"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx, page = sign_in(browser, base, "support@layers.example", height=1600)
+    try:
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Credential test", exact=True).click()
+        expect(page.get_by_role("heading", name="Credential test").first).to_be_visible(timeout=30_000)
+        page.get_by_placeholder("Organization name").fill(f"#{conn_id}")
+        page.keyboard.press("Enter")
+        idle(page)
+        page.get_by_role("textbox", name="Ticket reference").fill("SUP-2024")
+        page.keyboard.press("Enter")
+        idle(page)
+        page.get_by_role("button", name="Check connection").click()
+        expect(page.get_by_text("ActiveCampaign accepted the credentials").first).to_be_visible(timeout=30_000)
+        idle(page, 500)
+        page.get_by_role("tab", name="Run an action").click()
+        page.get_by_test_id("stSelectbox").filter(has_text="Action").click()
+        page.get_by_role("option", name="Create/update contact", exact=False).first.click()
+        idle(page)
+        email = page.get_by_role("textbox", name="Email *")
+        expect(email).to_have_value("jane.doe@example.com")          # pre-filled with the catalog's sample
+        email.fill("browser.person@example.com")
+        page.get_by_role("button", name="Run in test mode").click()
+        expect(page.get_by_text("nothing was sent (test mode)").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("built, not sent").first).to_be_visible()
+        idle(page, 800)
+        page.screenshot(path=str(SHOTS / "credential-test-run.png"), full_page=True)
+        page.get_by_role("tab", name="Test history").click()
+        idle(page, 800)
+        page.screenshot(path=str(SHOTS / "credential-test-history.png"), full_page=True)
+        assert page.get_by_test_id("stException").count() == 0
+    finally:
+        ctx.close()
+    with session_scope(url) as s:
+        runs = s.scalars(select(TestRun).where(TestRun.connection_id == conn_id).order_by(TestRun.id)).all()
+        assert [(r.action, r.mode, r.ticket, r.ok) for r in runs] == [(None, "test", "SUP-2024", True),
+                                                                      ("sync_contact", "test", "SUP-2024", True)]
+        assert runs[1].input["email"] == "browser.person@example.com"
+        assert runs[1].result["requests"][0]["sent"] is False
+
+
+def test_support_runs_the_health_sweep(sandbox_server, browser):
+    from playwright.sync_api import expect
+
+    base, url = sandbox_server
+    ctx, page = sign_in(browser, base, "support@layers.example", height=3600)
+    try:
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="API health", exact=True).click()
+        expect(page.get_by_role("heading", name="API health").first).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Check all connections").click()
+        expect(page.get_by_text("connections passed").first).to_be_visible(timeout=60_000)
+        idle(page, 1500)
+        page.screenshot(path=str(SHOTS / "api-health-sweep.png"), full_page=True)
+        assert page.get_by_test_id("stException").count() == 0
+    finally:
+        ctx.close()
+    with session_scope(url) as s:
+        sweep = s.scalar(select(HealthSweep))
+        assert sweep.total == 8 and sweep.failed == 1, "the demo's Calendly connection needs reconnecting"

@@ -1,0 +1,105 @@
+"""The webhook inbox page (AppTest) per role: engineers, support and admins see received events, failed
+verifications (with why) and outbound deliveries, and can replay an event (audited); PMs and leadership
+cannot open it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from db.models import AuditEntry
+from db.models_webhooks import WebhookDelivery, WebhookEvent, WebhookRejection, ZapierHook
+from tests.test_pages import signed_in
+
+
+@pytest.fixture
+def inbox_data(session, connect):  # type: ignore[no-untyped-def]
+    cal = connect("calendly")
+    zap = connect("zapier")
+    session.add(WebhookEvent(connection_id=cal, service="calendly", event_type="invitee.created",
+                             dedupe_key="sha256:abc", scheme="calendly", status="failed", attempts=1,
+                             error="KeyError: boom",
+                             payload={"event": "invitee.created", "api_key": "[redacted]",
+                                      "payload": {"email": "jane@example.com", "old_invitee": None}}))
+    session.add(WebhookRejection(connection_id=cal, service="calendly", status_code=401,
+                                 reason="verification failed: signature does not match"))
+    hook = ZapierHook(connection_id=zap, event="calendly.event_scheduled",
+                      target_url="https://hooks.zapier.com/hooks/standard/123/secretpath/", active=False,
+                      disabled_reason="the target answered 410 Gone")
+    session.add(hook)
+    session.flush()
+    session.add(WebhookDelivery(hook_id=hook.id, msg_id="msg_1", event="calendly.event_scheduled", payload={},
+                                status="disabled",
+                                attempts=1, last_status_code=410, log=[{"status": 410}]))
+    session.commit()
+    return cal
+
+
+def _open(role: str):  # type: ignore[no-untyped-def]
+    at = signed_in(role)
+    at.switch_page("bridge.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Webhooks & bridge"
+    return at
+
+
+@pytest.mark.parametrize("role", ["engineer", "support", "admin"])
+def test_inbox_shows_events_failures_and_deliveries(role, inbox_data, session):
+    at = _open(role)
+    events = next(d.value for d in at.dataframe if "verification" in d.value.columns)
+    assert events["event type"].tolist() == ["invitee.created"] and events["status"].tolist() == ["failed"]
+    assert events["verification"].tolist() == ["verified (calendly)"]
+    rejected = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert rejected["reason"].tolist() == ["verification failed: signature does not match"]
+    hooks = next(d.value for d in at.dataframe if "target" in d.value.columns)
+    assert hooks["target"].tolist() == ["https://hooks.zapier.com/…"]          # the URL path is Zapier's secret
+    deliveries = next(d.value for d in at.dataframe if "attempt log" in d.value.columns)
+    assert deliveries["status"].tolist() == ["disabled"] and deliveries["last HTTP status"].tolist() == [410]
+    assert "KeyError: boom" in at.error[0].value
+    assert "secretpath" not in str([d.value.to_dict() for d in at.dataframe])
+
+    at.button(key="wh_replay").click().run()
+    assert not at.exception, at.exception
+    assert "Replayed event" in at.success[0].value and "handled" in at.success[0].value
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook_event.replayed"))
+    assert entry.before["status"] == "failed" and entry.after == {"status": "handled", "trigger": "event_scheduled"}
+
+
+def test_connection_filter_shows_its_inbound_url(inbox_data):
+    at = _open("engineer")
+    at.selectbox(key="wh_conn").set_value(inbox_data).run()
+    assert not at.exception, at.exception
+    assert at.code[0].value.endswith(f"/hooks/calendly/{inbox_data}")
+
+
+@pytest.mark.parametrize("role", ["pm", "leadership"])
+def test_other_roles_cannot_open_it(role, staffed):  # type: ignore[no-untyped-def]
+    at = signed_in(role)
+    with pytest.raises(ValueError):
+        at.switch_page("bridge.py")
+
+
+@pytest.fixture
+def staffed(session):  # type: ignore[no-untyped-def]
+    from services import demo
+
+    demo.ensure_demo_staff(session)
+    session.commit()
+
+
+def test_engineer_subscribes_a_calendly_trigger_support_cannot(inbox_data, session):
+    from services.sandbox import store
+
+    store.reset_all()
+    at = _open("support")
+    at.selectbox(key="wh_conn").set_value(inbox_data).run()
+    assert "wh_subscribe" not in {b.key for b in at.button}
+    at = _open("engineer")
+    at.selectbox(key="wh_conn").set_value(inbox_data).run()
+    at.selectbox(key="wh_sub_trigger").set_value("event_canceled").run()
+    at.button(key="wh_subscribe").click().run()
+    assert not at.exception, at.exception
+    assert "Subscribed event_canceled" in at.success[0].value
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed"))
+    assert entry.actor == "engineer@layers.example" and entry.after["events"] == ["invitee.canceled"]
+    store.reset_all()
