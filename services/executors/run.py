@@ -52,10 +52,33 @@ def connection_client(connection_id: int, *, mode: str = "test", action: str | N
     else:
         auth = static_auth(spec, auth_type, secrets, config)
     client = ProviderClient(spec=spec, base_url=base_url, auth=auth, integration_id=integration_id,
-                            connection_id=connection_id, account_key=base_url or str(connection_id), mode=mode,
+                            connection_id=connection_id,
+                            account_key=pacing_key(spec, base_url, connection_id, secrets, sandbox), mode=mode,
                             action=action, secrets=secrets, sandbox_connection=sandbox, out=out,
                             log=call_log(db_url) if log else None, **client_options)
     return client, config, secrets
+
+
+def pacing_key(spec: Any, base_url: str, connection_id: int, secrets: dict[str, Any], sandbox: bool) -> str:
+    """Whose rate limits a call counts against: the provider account, as far as the Hub can tell.
+
+    A base URL built from the account's own host (ActiveCampaign account, Salesforce instance, WordPress
+    site, n8n instance) names the account, so all its connections share one budget. On shared API hosts
+    (HubSpot, Calendly, Webflow, Mailchimp's data centre) each connection is its own account, except
+    sandbox connections, whose credential names the sandbox account.
+    """
+    from services.catalog.spec import placeholders
+    from services.sandbox import sandbox_account
+
+    if placeholders(spec.base_url or "") - {"dc"} and base_url:
+        return f"{spec.slug}:{base_url}"
+    if sandbox:
+        credential = next((v for k, v in secrets.items() if k in ("access_token", "api_key", "password",
+                                                                  "app_password") and isinstance(v, str)), None)
+        account = sandbox_account(credential)
+        if account:
+            return f"{spec.slug}:sandbox:{account}"
+    return f"{spec.slug}:connection:{connection_id}"
 
 
 def run_action(connection_id: int, action: str, inputs: dict[str, Any] | None = None, *, mode: str = "test",
