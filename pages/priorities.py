@@ -45,7 +45,7 @@ with c1:
     top_n = st.slider("Top N by score", 3, max(3, min(30, len(frame))), min(10, max(3, len(frame))), key="pri_top_n")
     order = frame.head(top_n)
     with unit_of_work() as session:
-        tier_rows = ranking.score_by_tier(session, order["slug"].tolist())
+        tier_rows = ranking.score_by_tier(session, order["slug"].tolist(), settings)
     st.plotly_chart(charts.score_by_tier(tier_rows, order["integration"].tolist()), width="stretch", key="tier_chart")
 with c2:
     st.plotly_chart(charts.bucket_counts(shown["bucket"].tolist()), width="stretch", key="bucket_chart")

@@ -111,9 +111,14 @@ class TokenAuth(httpx2.Auth):
 
 
 SECRET_HEADERS = frozenset({"authorization", "api-token", "x-n8n-api-key", "x-make-apikey", "cookie",
+                            "x-layers-webhook-secret",
                             "x-api-key", "api-key", "proxy-authorization"})
 
 
-def redact_headers(headers: Any) -> dict[str, str]:
-    """Headers safe to show or log: credential-bearing ones replaced by [redacted]."""
-    return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in dict(headers).items()}
+def redact_headers(headers: Any, secrets: Any = ()) -> dict[str, str]:
+    """Headers safe to show or log: credential-bearing ones by name, and any header carrying one of the
+    given secret values (an n8n Header Auth value, a custom key header), replaced by [redacted]."""
+    values = [v for v in (secrets.values() if isinstance(secrets, dict) else secrets)
+              if isinstance(v, str) and len(v) >= 6]
+    return {k: ("[redacted]" if k.lower() in SECRET_HEADERS or any(x in v for x in values) else v)
+            for k, v in dict(headers).items()}

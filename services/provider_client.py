@@ -77,7 +77,8 @@ class Exchange:
             with contextlib.suppress(ValueError):
                 response_body = jsonlib.loads(response_body)
         return {"method": self.method, "url": redact_url(self.url, self.secrets),
-                "request_headers": _redact_headers(self.headers, self.secrets),
+                "request_headers": http.redact_headers({k: v for k, v in self.headers.items()
+                                                        if k.lower() not in ("content-length", "host")}, self.secrets),
                 "request_body": _scrub_body(self.body, self.secrets), "sent": self.sent, "status": self.status,
                 "response_body": response_body, "duration_ms": self.duration_ms, "attempt": self.attempt,
                 "error_category": self.error_category}
@@ -287,14 +288,6 @@ def _body_flag_is_false(response: Any, flag: str) -> bool:
     except ValueError:
         return False
     return isinstance(body, dict) and flag in body and str(body[flag]).lower() in ("0", "false")
-
-
-def _redact_headers(headers: Any, secrets: dict[str, Any]) -> dict[str, str]:
-    """Credential headers by name, and any header carrying a secret value of the connection (an n8n Header
-    Auth value, Make's x-make-apikey), replaced by [redacted]."""
-    values = [v for v in secrets.values() if isinstance(v, str) and len(v) >= 6]
-    shown = http.redact_headers({k: v for k, v in headers.items() if k.lower() not in ("content-length", "host")})
-    return {k: "[redacted]" if any(secret in v for secret in values) else v for k, v in shown.items()}
 
 
 def _scrub_body(body: Any, secrets: dict[str, Any]) -> Any:

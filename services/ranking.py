@@ -166,9 +166,9 @@ def rank(session: Session, *, include_built: bool = False, settings: Settings | 
             for i, (score, upvotes, orgs, slug, name, category, status, high, built) in enumerate(scored, 1)]
 
 
-def score_by_tier(session: Session, slugs: list[str]) -> list[dict]:
+def score_by_tier(session: Session, slugs: list[str], settings: Settings | None = None) -> list[dict]:
     """Upvotes and score per tier for these integrations (the stacked chart)."""
-    settings = current_settings(session)
+    settings = settings or current_settings(session)
     rows = session.execute(
         select(Integration.slug, Integration.name, Tier.slug, IntegrationTierStat.upvotes)
         .join(IntegrationTierStat, IntegrationTierStat.integration_id == Integration.id)

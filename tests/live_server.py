@@ -68,6 +68,39 @@ def running_hub(db_url: str, port: int | None = None, **env: str) -> Iterator[st
 
 
 @contextmanager
+def sandbox_hub(databases, template_url: str, *, orgs: int, upvotes: int,  # type: ignore[no-untyped-def]
+                key: str) -> Iterator[tuple[str, str]]:
+    """A seeded copy of the template served with the sandbox on; yields (base URL, database URL).
+
+    Demo connections are sealed while seeding, so HUB_BASE_URL and the encryption key are set to the
+    server's own for that moment, then restored."""
+    from datetime import date
+
+    from db.session import session_scope
+    from services import demo
+
+    url = databases.copy(template_url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    old = {k: os.environ.get(k) for k in ("HUB_BASE_URL", "HUB_ENCRYPTION_KEYS")}
+    os.environ.update(HUB_BASE_URL=base, HUB_ENCRYPTION_KEYS=key)
+    try:
+        with session_scope(url) as s:
+            demo.seed_demo(s, orgs=orgs, upvotes=upvotes, seed=7, as_of=date(2026, 11, 1))
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    try:
+        with running_hub(url, port, HUB_SANDBOX="1", HUB_ENCRYPTION_KEYS=key) as served:
+            yield served, url
+    finally:
+        databases.drop(url)
+
+
+@contextmanager
 def chromium() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")

@@ -7,45 +7,25 @@ Screenshots: tests/output/screenshots/oauth-*.png.
 
 from __future__ import annotations
 
-import os
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from db.models import Connection, Integration, Organization
 from db.session import session_scope
-from services import demo
 from services.credentials.store import read_secrets
 from services.vault import Vault, parse_keys
 from tests.credentials_support import KEY_A
-from tests.live_server import SHOTS, chromium, free_port, running_hub
+from tests.live_server import SHOTS, chromium, sandbox_hub
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def sandbox_server(databases, migrated_template):
-    url = databases.copy(migrated_template)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    old = {k: os.environ.get(k) for k in ("HUB_BASE_URL", "HUB_ENCRYPTION_KEYS")}
-    os.environ.update(HUB_BASE_URL=base, HUB_ENCRYPTION_KEYS=KEY_A)   # demo rows sealed with the server's key
-    try:
-        with session_scope(url) as s:
-            demo.seed_demo(s, orgs=12, upvotes=500, seed=7, as_of=date(2026, 11, 1))
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    try:
-        with running_hub(url, port, HUB_SANDBOX="1", HUB_ENCRYPTION_KEYS=KEY_A) as base:
-            yield base, url
-    finally:
-        databases.drop(url)
+    with sandbox_hub(databases, migrated_template, orgs=12, upvotes=500, key=KEY_A) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -7,43 +7,22 @@ Screenshots: tests/output/screenshots/credential-test-*.png and api-health-sweep
 
 from __future__ import annotations
 
-import os
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
 from db.models import Connection, Integration, TestRun
 from db.models_health import HealthSweep
 from db.session import session_scope
-from services import demo
 from tests.credentials_support import KEY_A
-from tests.live_server import SHOTS, chromium, free_port, running_hub, sign_in
+from tests.live_server import SHOTS, chromium, sandbox_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def sandbox_server(databases, migrated_template):
-    url = databases.copy(migrated_template)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    old = {k: os.environ.get(k) for k in ("HUB_BASE_URL", "HUB_ENCRYPTION_KEYS")}
-    os.environ.update(HUB_BASE_URL=base, HUB_ENCRYPTION_KEYS=KEY_A)   # demo rows sealed with the server's key
-    try:
-        with session_scope(url) as s:
-            demo.seed_demo(s, orgs=6, upvotes=200, seed=7, as_of=date(2026, 11, 1))
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    try:
-        with running_hub(url, port, HUB_SANDBOX="1", HUB_ENCRYPTION_KEYS=KEY_A) as base:
-            yield base, url
-    finally:
-        databases.drop(url)
+    with sandbox_hub(databases, migrated_template, orgs=6, upvotes=200, key=KEY_A) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from db.session import session_scope
-from services.commands.common import HubParser, table
+from services.commands.common import HubParser, positive_int, table
 from services.errors import HubError
 
 
@@ -151,16 +151,6 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return n
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     conn = sub.add_parser("connections", help="customer connections (credentials)")
     conn_sub = conn.add_subparsers(dest="connections_command", required=True, parser_class=HubParser)
@@ -186,7 +176,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=cmd_add)
 
     delete = conn_sub.add_parser("delete", help="revoke at the provider where possible, then delete")
-    delete.add_argument("id", type=_positive, help="connection id")
+    delete.add_argument("id", type=positive_int, help="connection id")
     delete.set_defaults(func=cmd_delete)
 
     imp = conn_sub.add_parser("import", help="import connections from the Layers platform (JSON lines; "
@@ -197,6 +187,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     rotate = sub.add_parser("rotate-keys", help="re-encrypt every stored secret under the first key of "
                             "HUB_ENCRYPTION_KEYS (resumable)")
-    rotate.add_argument("--batch-size", type=_positive, default=200, help="rows per transaction (default 200)")
+    rotate.add_argument("--batch-size", type=positive_int, default=200, help="rows per transaction (default 200)")
     rotate.add_argument("--generate-key", action="store_true", help="print a new random key and exit")
     rotate.set_defaults(func=cmd_rotate_keys)

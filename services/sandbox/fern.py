@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from services.sandbox.openapi import NO_BODY, Problem, is_datetime, specs_dir
+from services.sandbox.openapi import NO_BODY, Problem, is_datetime, json_type, specs_dir
 
 PACKAGE = "__package__.yml"
 _PRIMITIVES = {"string", "integer", "long", "double", "float", "boolean", "datetime", "date", "uuid", "base64",
@@ -212,20 +212,6 @@ def validate_webflow_request(method: str, url_or_path: str, body: Any = None) ->
 
 
 # --------------------------------------------------------------------------- validator
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
-
-
 def validate(defs: Definition, expr: TypeExpr, value: Any, where: str, problems: list[Problem], *,
              request: bool = True) -> None:
     """Check ``value`` against a type; ``request=False`` checks a response (read-only fields allowed)."""
@@ -239,7 +225,7 @@ def validate(defs: Definition, expr: TypeExpr, value: Any, where: str, problems:
     if value is None:
         problems.append(Problem(where, "must not be null"))
         return
-    actual = _json_type(value)
+    actual = json_type(value)
     if name in ("list", "set"):
         if actual != "array":
             problems.append(Problem(where, f"expected list, got {actual}"))
@@ -269,7 +255,7 @@ def validate(defs: Definition, expr: TypeExpr, value: Any, where: str, problems:
 
 
 def _validate_primitive(name: str, value: Any, where: str, problems: list[Problem]) -> None:
-    actual = _json_type(value)
+    actual = json_type(value)
     expected = {"string": "string", "datetime": "string", "date": "string", "uuid": "string", "base64": "string",
                 "integer": "integer", "long": "integer", "uint": "integer", "uint64": "integer",
                 "double": "number", "float": "number", "boolean": "boolean"}[name]
@@ -349,7 +335,7 @@ def _properties(defs: Definition, file: str, declaration: dict[str, Any]) -> tup
 def _validate_object(defs: Definition, file: str, declaration: dict[str, Any], value: Any, where: str,
                      problems: list[Problem], type_name: str, *, request: bool = True) -> None:
     if not isinstance(value, dict):
-        problems.append(Problem(where, f"expected object, got {_json_type(value)}", schema=type_name))
+        problems.append(Problem(where, f"expected object, got {json_type(value)}", schema=type_name))
         return
     props, extra = _properties(defs, file, declaration)
     missing = []

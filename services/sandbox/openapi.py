@@ -205,7 +205,8 @@ def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str, Any
     return schema, name
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value (shared by the OpenAPI and Fern validators)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -252,7 +253,7 @@ def validate(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str
             problems.append(Problem(where, "must not be null", schema=name))
         return
     expected = schema.get("type") or ("object" if "properties" in schema else None)
-    actual = _json_type(value)
+    actual = json_type(value)
     if expected is not None and not (actual == expected or (expected == "number" and actual == "integer")):
         problems.append(Problem(where, f"expected {expected}, got {actual}", schema=name))
         return
