@@ -49,7 +49,14 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
-    return sessionmaker(make_engine(url), expire_on_commit=False)
+    return _factory(make_engine(url))
+
+
+@lru_cache(maxsize=8)
+def _factory(engine: Engine) -> sessionmaker[Session]:
+    """Cached per engine: each sessionmaker builds its own Session subclass, whose event set-up costs more
+    than a simple query (a new engine, e.g. after make_engine.cache_clear(), gets a new factory)."""
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager

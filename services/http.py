@@ -48,6 +48,13 @@ def make_client(base_url: str = "", *, auth: httpx2.Auth | None = None, transpor
                          follow_redirects=False, event_hooks=hooks, trust_env=False)
 
 
+def pooled_transport(max_connections: int) -> httpx2.BaseTransport:
+    """One connection pool (and one TLS context) to share between many short-lived clients, e.g. the checks
+    of a health sweep: building each client's own transport costs ~15 ms of CPU for its TLS context."""
+    return httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=max_connections,
+                                                     max_keepalive_connections=max_connections), trust_env=False)
+
+
 def oauth2_client(client_id: str, client_secret: str | None, *, redirect_uri: str | None = None,
                   scope: str | None = None, pkce: bool = False, token_endpoint_auth_method: str = "client_secret_post",
                   transport: httpx2.BaseTransport | None = None, timeout: float = DEFAULT_TIMEOUT,

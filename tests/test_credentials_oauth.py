@@ -199,6 +199,27 @@ def test_401_refreshes_once_and_retries_the_call(session, world, db_url):
     assert response.status_code == 200 and stats("salesforce")["refreshes"] == before + 1
 
 
+def test_known_token_is_used_until_due_then_the_stored_one_is_refreshed(session, world, db_url):
+    conn = connect(session, world, "hubspot")
+    token = read_secrets(conn)["access_token"]
+    before = stats("hubspot")["refreshes"]
+    fresh = refresh.token_auth(conn.id, db_url=db_url, known=(token, utcnow() + timedelta(hours=1)))
+    request = next(fresh.auth_flow(sandbox_request()))
+    assert request.headers["Authorization"] == f"Bearer {token}" and stats("hubspot")["refreshes"] == before
+    conn.expires_at = utcnow() - timedelta(seconds=1)          # due: the known token is not trusted any more
+    session.commit()
+    due = refresh.token_auth(conn.id, db_url=db_url, known=(token, conn.expires_at))
+    request = next(due.auth_flow(sandbox_request()))
+    assert stats("hubspot")["refreshes"] == before + 1
+    session.expire_all()
+    assert request.headers["Authorization"] == f"Bearer {read_secrets(conn)['access_token']}" != f"Bearer {token}"
+
+
+def sandbox_request():
+    from services import http
+    return http.Request("GET", "http://127.0.0.1:9/sandbox/hubspot/account-info/v3/details")
+
+
 def test_invalid_grant_marks_needs_reauth_with_an_alert(session, world, db_url):
     conn = connect(session, world, "calendly")
     tokens = read_secrets(conn)

@@ -118,6 +118,21 @@ def test_expired_token_is_refreshed_once_and_the_call_retried(connect):
     assert [r["status"] for r in result.requests][-1] == 200
 
 
+def test_token_endpoint_failing_during_refresh_is_a_network_error(connect, monkeypatch):
+    from services.credentials import refresh
+    from services.credentials.errors import ProviderUnreachable
+
+    conn = connect("hubspot", "token-down")
+    faults.arm(faults.Fault(provider="hubspot", account="token-down", kind="expired_token", times=1))
+
+    def down(*args, **kwargs):
+        raise ProviderUnreachable("HubSpot token endpoint failed: ConnectError")
+    monkeypatch.setattr(refresh, "_refresh_call", down)
+    result = run_action(conn, "upsert_contact", {"email": "x@example.com"}, mode="live")
+    assert not result.ok and result.error["category"] == "network"
+    assert "token endpoint failed" in result.error["message"]
+
+
 def test_server_errors_are_retried_only_for_idempotent_actions(connect):
     conn = connect("wordpress", "five-hundred")
     faults.arm(faults.Fault(provider="wordpress", account="five-hundred", kind="server_error", times=1))
@@ -211,3 +226,19 @@ def test_bridge_auth_headers_never_show_their_secret(connect, slug, action, head
     shown = result.requests[-1]["request_headers"]
     assert shown[header] == "[redacted]"
     assert f"sbx_hdr-{slug}" not in json.dumps(result.as_dict(), default=str)
+
+
+def test_pacing_key_follows_the_provider_account():
+    from services.executors.run import pacing_key
+
+    ac, hubspot = load_catalog().get("activecampaign"), load_catalog().get("hubspot")
+    shared_host = "http://127.0.0.1:9/sandbox/activecampaign/api/3"
+    # Sandbox: the credential names the account the sandbox limits by, even on the sandbox's one host.
+    assert pacing_key(ac, shared_host, 1, {"api_key": "sbx_alpha.k"}, True) == "activecampaign:sandbox:alpha"
+    assert pacing_key(ac, shared_host, 2, {"api_key": "sbx_beta.k"}, True) == "activecampaign:sandbox:beta"
+    # Real accounts: ActiveCampaign's own host names the account; two connections to it share a budget.
+    real = "https://agency.api-us1.com/api/3"
+    assert pacing_key(ac, real, 1, {"api_key": "k1"}, False) == pacing_key(ac, real, 2, {"api_key": "k2"}, False)
+    # Shared API hosts: each connection is its own account.
+    api = "https://api.hubapi.com"
+    assert pacing_key(hubspot, api, 1, {"access_token": "t"}, False) != pacing_key(hubspot, api, 2, {}, False)

@@ -13,8 +13,7 @@ alert and an audit entry, and raises ReauthRequired; the Connections page offers
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -146,9 +145,24 @@ def _needs_reauth(s: Session, spec: IntegrationSpec, conn: Connection, why: str)
 
 
 def token_auth(connection_id: int, *, db_url: str | None = None, out: Outbound | None = None,
-               template: str = "Bearer {token}") -> http.TokenAuth:
-    """httpx auth for a connection's API calls: fresh token, one refresh + retry on 401."""
-    get: Callable[[], str] = lambda: access_token(connection_id, db_url=db_url, out=out)  # noqa: E731
-    refresh: Callable[[str], str] = lambda stale: refresh_access_token(  # noqa: E731
-        connection_id, stale=stale, db_url=db_url, out=out)
+               template: str = "Bearer {token}", known: tuple[str, datetime | None] | None = None) -> http.TokenAuth:
+    """httpx auth for a connection's API calls: fresh token, one refresh + retry on 401.
+
+    ``known``: the (access token, expiry) the caller just read with the connection. While it is not due
+    it is used as is, saving a database read per request (a sweep checks a thousand connections); once
+    due, or after a refresh, every request reads the stored token again. A token replaced meanwhile by
+    another process is still safe: the provider's 401 leads to ``refresh(stale)``, which finds it replaced."""
+    cell = [known] if known and known[0] else [None]
+
+    def get() -> str:
+        current = cell[0]
+        if current is not None and not (current[1] is not None and current[1] - default_buffer() <= utcnow()):
+            return current[0]
+        cell[0] = None
+        return access_token(connection_id, db_url=db_url, out=out)
+
+    def refresh(stale: str) -> str:
+        cell[0] = None
+        return refresh_access_token(connection_id, stale=stale, db_url=db_url, out=out)
+
     return http.TokenAuth(get, refresh, template=template)

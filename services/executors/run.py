@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy import select
+
 from db.models import Connection, Integration
 from db.session import session_scope
 from services.call_log import call_log
 from services.catalog import load_catalog
 from services.credentials.checks import base_url_for, static_auth
-from services.credentials.errors import ReauthRequired
+from services.credentials.errors import ProviderUnreachable, ReauthRequired
 from services.credentials.outbound import Outbound
 from services.credentials.refresh import token_auth
 from services.credentials.store import read_secrets
@@ -24,7 +26,7 @@ from services.executors.context import ActionContext, RunResult
 from services.executors.registry import resolve
 from services.executors.schemas import validate_inputs
 from services.provider_client import ProviderClient
-from services.provider_errors import AuthError, IntegrationError
+from services.provider_errors import AuthError, IntegrationError, NetworkError
 
 MODES = ("test", "live")
 
@@ -35,20 +37,25 @@ def connection_client(connection_id: int, *, mode: str = "test", action: str | N
     """A ProviderClient for a stored connection, with its config (fields + provider metadata)."""
     out = out or Outbound()
     with session_scope(db_url) as s:
-        conn = s.get(Connection, connection_id)
-        if conn is None:
+        # One query, not two gets: a sweep calls this for every connection.
+        row = s.execute(select(Connection, Integration.slug)
+                        .join(Integration, Integration.id == Connection.integration_id)
+                        .where(Connection.id == connection_id)).first()
+        if row is None:
             raise NotFound(f"connection {connection_id} not found")
-        integration = s.get(Integration, conn.integration_id)
-        spec = load_catalog().get(integration.slug)
+        conn, slug = row
+        spec = load_catalog().get(slug)
         if conn.status in ("revoked", "needs_reauth"):
             raise ReauthRequired(f"{spec.name} connection #{conn.id} is {conn.status.replace('_', ' ')}: "
                                  "ask the customer to reconnect")
         secrets = read_secrets(conn)
         config = {**(conn.provider_metadata or {}), **(conn.config or {})}
-        auth_type, sandbox, override, integration_id = conn.auth_type, conn.sandbox, conn.base_url, integration.id
+        auth_type, sandbox, override, integration_id = conn.auth_type, conn.sandbox, conn.base_url, conn.integration_id
+        expires_at = conn.expires_at
     base_url = base_url_for(spec, config, sandbox_connection=sandbox, out=out, override=override) or ""
     if auth_type == "oauth2":
-        auth: Any = token_auth(connection_id, db_url=db_url, out=out)
+        auth: Any = token_auth(connection_id, db_url=db_url, out=out,
+                               known=(secrets.get("access_token") or "", expires_at))
     else:
         auth = static_auth(spec, auth_type, secrets, config)
     client = ProviderClient(spec=spec, base_url=base_url, auth=auth, integration_id=integration_id,
@@ -62,22 +69,23 @@ def connection_client(connection_id: int, *, mode: str = "test", action: str | N
 def pacing_key(spec: Any, base_url: str, connection_id: int, secrets: dict[str, Any], sandbox: bool) -> str:
     """Whose rate limits a call counts against: the provider account, as far as the Hub can tell.
 
-    A base URL built from the account's own host (ActiveCampaign account, Salesforce instance, WordPress
-    site, n8n instance) names the account, so all its connections share one budget. On shared API hosts
-    (HubSpot, Calendly, Webflow, Mailchimp's data centre) each connection is its own account, except
-    sandbox connections, whose credential names the sandbox account.
+    A sandbox connection's credential names its sandbox account, which is exactly what the sandbox's
+    limiters count by. Otherwise a base URL built from the account's own host (ActiveCampaign account,
+    Salesforce instance, WordPress site, n8n instance) names the account, so all its connections share one
+    budget; on shared API hosts (HubSpot, Calendly, Webflow, Mailchimp's data centre) each connection is
+    its own account.
     """
     from services.catalog.spec import placeholders
     from services.sandbox import sandbox_account
 
-    if placeholders(spec.base_url or "") - {"dc"} and base_url:
-        return f"{spec.slug}:{base_url}"
-    if sandbox:
+    if sandbox:   # before the host: every sandbox account of a provider shares the sandbox's one host
         credential = next((v for k, v in secrets.items() if k in ("access_token", "api_key", "password",
                                                                   "app_password") and isinstance(v, str)), None)
         account = sandbox_account(credential)
         if account:
             return f"{spec.slug}:sandbox:{account}"
+    if placeholders(spec.base_url or "") - {"dc"} and base_url:
+        return f"{spec.slug}:{base_url}"
     return f"{spec.slug}:connection:{connection_id}"
 
 
@@ -110,6 +118,9 @@ def run_action(connection_id: int, action: str, inputs: dict[str, Any] | None = 
         error = AuthError(str(exc)).as_dict()
         result = RunResult(False, mode, slug, action, None, _exchanges(client), error, _ms(started),
                            _retries(client))
+    except ProviderUnreachable as exc:      # the token endpoint failed while refreshing
+        result = RunResult(False, mode, slug, action, None, _exchanges(client), NetworkError(str(exc)).as_dict(),
+                           _ms(started), _retries(client))
     except (HubError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
         result = RunResult(False, mode, slug, action, None, _exchanges(client),

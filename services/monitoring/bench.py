@@ -42,7 +42,7 @@ SECRETS: dict[str, tuple[str, dict[str, str]]] = {
     "calendly": ("oauth2", {"access_token": "sbx_{a}.cal-at", "refresh_token": "sbx_{a}.cal-rt"}),
     "webflow": ("api_key", {"api_key": "sbx_{a}.site-token"}),
 }
-DEFAULT_SERVICES = ("wordpress", "n8n", "salesforce", "mailchimp")
+DEFAULT_SERVICES = tuple(SECRETS)   # every sandbox provider with a credential check, rate-limited ones included
 
 
 def _free_port() -> int:

@@ -64,17 +64,17 @@ class PooledTransport(http.BaseTransport):
     client; building a client's default transport costs ~15 ms of CPU (its TLS context), which would
     serialise the workers on the GIL. A check's client closing does not close the shared pool."""
 
-    def __init__(self) -> None:
-        self._client = http.make_client()
+    def __init__(self, max_connections: int = MAX_CONCURRENCY) -> None:
+        self._transport = http.pooled_transport(max_connections)
 
     def handle_request(self, request: http.Request) -> http.Response:
-        return self._client.send(request, stream=True)
+        return self._transport.handle_request(request)
 
     def close(self) -> None:      # called by each check's client: the pool stays open
         pass
 
     def shutdown(self) -> None:
-        self._client.close()
+        self._transport.close()
 
 
 def _safe_probe(view: ConnectionView, db_url: str | None, out: Outbound | None) -> CheckResult:
