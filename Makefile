@@ -43,6 +43,8 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/layers-hub bench ranking
+	$(BIN)/layers-hub bench http
+	$(BIN)/layers-hub bench sweep
 
 clean-db:
 	rm -f data/hub.db data/hub.db-wal data/hub.db-shm

@@ -1,6 +1,6 @@
 """Tables for inbound webhooks (triggers), Zapier REST hooks and outbound deliveries (issue 9).
 
-Registered on Base.metadata by db/models.py; created by revision 0007.
+Registered on Base.metadata by db/models.py; created by revision 0007 (``provider_apps``: 0008).
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, UTCDateTime, created, intpk
+from db.base import Base, UTCDateTime, created, intpk, utcnow
 
 EVENT_STATUSES = ("received", "handled", "ignored", "failed")
 DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed", "disabled")
@@ -74,8 +74,10 @@ class ZapierHook(Base):
 class WebhookDelivery(Base):
     """One outbound event to one hook, signed with Standard Webhooks headers; ``log`` lists the attempts.
 
-    pending → sending (claimed, committed before any HTTP) → delivered / failed / disabled (410). A row
-    left in ``sending`` by a crash is not resent automatically (the target may have received it)."""
+    pending → sending (claimed at ``claimed_at``, committed before any HTTP) → delivered / failed / disabled
+    (410). A claim older than ``zapier.CLAIM_LEASE`` (the sender died mid-send) is taken over by the next
+    delivery pass and resent with the same ``msg_id`` (the ``webhook-id`` receivers de-duplicate on); the
+    interrupted send counts as an attempt."""
 
     __tablename__ = "webhook_deliveries"
     id: Mapped[intpk]
@@ -89,4 +91,28 @@ class WebhookDelivery(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     log: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[created]
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())      # the current sender's lease
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProviderApp(Base):
+    """The Hub's own app at a provider (the HubSpot public app whose webhook settings and subscriptions the
+    Hub manages): its id in clear, its developer credentials sealed like every secret.
+
+    One row per (integration, sandbox): the sandbox app serves sandbox connections. ``secret_blob`` is the
+    vault-sealed JSON ``{"developer_api_key": ...}`` (AAD ``provider_apps:<id>``); ``hint`` shows at most
+    the last 4 characters. Written by services/webhooks/apps.py; created by revision 0008.
+    """
+
+    __tablename__ = "provider_apps"
+    id: Mapped[intpk]
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    sandbox: Mapped[bool] = mapped_column(Boolean, default=False)
+    app_id: Mapped[str] = mapped_column(String(64))
+    secret_blob: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_id: Mapped[str | None] = mapped_column(String(64))
+    hint: Mapped[str] = mapped_column(String(16))
+    updated_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[created]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("integration_id", "sandbox"),)

@@ -1,9 +1,11 @@
 import streamlit as st
 
+from pages.bridge_subscribe import subscribe_panel
+from pages.bridge_ui import flash, retention_panel, show_flash
 from pages.ui import current_staff, unit_of_work
 from services.config import load_settings
 from services.errors import HubError
-from services.webhooks import inbound, inbox, subscribe, zapier
+from services.webhooks import inbound, inbox, zapier
 
 staff = current_staff()
 st.title("Webhooks & bridge")
@@ -20,29 +22,31 @@ if chosen is not None:
     conn = next(c for c in conns if c["id"] == chosen)
     st.markdown(f"Inbound URL (scheme **{conn['scheme'] or 'none'}**):")
     st.code(inbox.url_for(load_settings().base_url, conn["service"], chosen), language=None)
-    triggers = subscribe.subscribable(conn["service"])
-    if triggers and staff.role in ("engineer", "admin"):
-        trigger = st.selectbox("Trigger to subscribe", triggers, key="wh_sub_trigger")
-        if st.button("Subscribe at the provider", key="wh_subscribe"):
-            try:
-                with unit_of_work() as s:
-                    resource = subscribe.subscribe(s, actor=staff.email, connection_id=chosen,
-                                                   service=conn["service"], trigger=trigger)
-                st.success(f"Subscribed {trigger}: {resource.get('uri') or 'created'}")
-            except HubError as exc:
-                st.error(str(exc))
+    subscribe_panel(staff, chosen, conn["service"])
 
-received_tab, failed_tab, outbound_tab = st.tabs(["Received events", "Failed verifications", "Outbound deliveries"])
+with unit_of_work() as s:
+    events, failed = inbox.events(s, chosen), inbox.rejections(s, chosen)
+    hooks, deliveries = inbox.hooks(s, chosen), inbox.deliveries(s, chosen)
+for frame in (events, failed, hooks, deliveries):   # "#3 Calendly · Acme" rather than a bare id
+    frame["connection"] = frame["connection"].map(lambda cid: labels.get(cid, f"#{cid}"))
+
+shown = {"Received events": events, "Failed verifications": failed, "Outbound deliveries": deliveries}
+for column, (name, frame) in zip(st.columns(len(shown)), shown.items(), strict=True):
+    column.metric(name, f"{len(frame)}+" if len(frame) >= inbox.LIMIT else len(frame))
+can_prune = staff.role in ("engineer", "admin")
+tabs = st.tabs([*shown, *(["Retention"] if can_prune else [])])
+received_tab, failed_tab, outbound_tab = tabs[:3]
 
 with received_tab:
-    with unit_of_work() as s:
-        events = inbox.events(s, chosen)
+    show_flash("received")
     if events.empty:
         st.info("No events received yet.")
     else:
         st.dataframe(events, hide_index=True, key="wh_events")
+        by_id = events.set_index("id")
         event_id = st.selectbox("Event", events["id"].tolist(), key="wh_event",
-                                format_func=lambda i: f"#{i} · {events.set_index('id').loc[i, 'event type']}")
+                                format_func=lambda i: f"#{i} · {by_id.loc[i, 'event type'] or 'no event type'} · "
+                                                      f"{by_id.loc[i, 'status']}")
         with unit_of_work() as s:
             detail = inbox.event_detail(s, int(event_id))
         if detail:
@@ -50,31 +54,31 @@ with received_tab:
             if detail["error"]:
                 st.error(detail["error"])
             left, right = st.columns(2)
-            left.caption("Payload (secrets redacted)")
-            left.json(detail["payload"])
-            right.caption("Trigger output")
+            left.caption("Payload as received (secret values redacted)")
+            left.json(detail["payload"], expanded=2)
+            right.caption("Trigger output (what subscribed Zaps receive)")
             right.json(detail["output"] or {})
-            if st.button("Replay through its handler", key="wh_replay"):
+            if st.button("Replay through its handler", key="wh_replay",
+                         help="Maps the stored event to its trigger again and sends it to the subscribed Zaps"):
                 try:
                     with unit_of_work() as s:
                         event, queued = inbound.replay(s, actor=staff.email, event_id=int(event_id))
                         result = f"Replayed event #{event.id}: {event.status}"
                     sent = zapier.send(queued)   # after the commit: no transaction held during HTTP
-                    st.success(result + (f"; deliveries: {', '.join(sent)}" if sent else ""))
+                    flash("received", "success", result + (f"; deliveries: {', '.join(sent)}" if sent else ""))
+                    st.rerun()   # the table above shows the event's new status and attempts
                 except HubError as exc:
                     st.error(str(exc))
 
 with failed_tab:
-    with unit_of_work() as s:
-        failed = inbox.rejections(s, chosen)
+    st.caption("Deliveries to a known connection that were refused: the sender got the HTTP status shown, and the "
+               "body was not kept. A burst usually means a wrong or rotated webhook secret at the provider.")
     if failed.empty:
         st.info("No failed verifications.")
     else:
         st.dataframe(failed, hide_index=True, key="wh_rejections")
 
 with outbound_tab:
-    with unit_of_work() as s:
-        hooks, deliveries = inbox.hooks(s, chosen), inbox.deliveries(s, chosen)
     st.subheader("Zapier REST hooks")
     if hooks.empty:
         st.info("No Zap has subscribed yet.")
@@ -85,3 +89,7 @@ with outbound_tab:
         st.info("No outbound deliveries yet.")
     else:
         st.dataframe(deliveries, hide_index=True, key="wh_deliveries")
+
+if can_prune:
+    with tabs[3]:
+        retention_panel(staff)

@@ -80,6 +80,7 @@ if can_publish:
         else:
             st.session_state.guide_flash = f"{state.name}'s guide {'unpublished' if state.published else 'published'}."
             st.rerun()
+    actions[2].caption("Publishing ticks the guide items of Step 7 in the build tracker; unpublishing reopens them.")
 else:
     actions[2].caption("Engineers and admins publish guides once their written sections are complete.")
 

@@ -20,6 +20,7 @@ from services.errors import InvalidInput
 from services.monitoring.demo import seed_call_history
 from services.tiers import TIER_SLUGS, tiers_by_slug
 from services.upvotes import recompute_aggregates
+from services.webhooks.apps import seed_sandbox_apps
 
 DEMO_STAFF = (
     ("pm@layers.example", "Priya Patel", "pm"),
@@ -113,6 +114,7 @@ def seed_demo(session: Session, *, orgs: int = 150, users: int | None = None, up
     _advance_pipeline(session, integrations, anchor)
     tracker_demo.seed(session, anchor)
     seed_sandbox_connections(session, actor=actor)   # issue 5: demo organizations get sandbox connections
+    seed_sandbox_apps(session, actor=actor)            # issue 9: the sandbox HubSpot app (obviously fake key)
     seed_call_history(session, seed=seed)              # issue 7: 30 days of API calls for the health page
     audit.record(session, actor=actor, action="demo.seeded", entity_type="database", entity_id=None,
                  after={"organizations": orgs, "users": users, "upvotes": total, "seed": seed})

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.models import Alert, ApiCall, Connection, Integration, Notification, TestRun
 from services.catalog import load_catalog
+
+if TYPE_CHECKING:
+    from services.guides.publishing import GuideState
 
 NO_EVIDENCE = "no evidence yet"
 GUIDES_DIR = Path(__file__).resolve().parent.parent / "docs" / "integrations"
@@ -32,6 +36,8 @@ GUIDE_SECTIONS = {
     "docs.guide.use_cases": ("Common use cases", "use case"),
     "docs.guide.troubleshooting": ("Troubleshooting", "troubleshoot"),
 }
+# Step 7 items that publishing the guide performs (services/guides/publishing.py ticks and reopens them).
+GUIDE_ITEMS = ("docs.guide", *GUIDE_SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -139,36 +145,40 @@ def executors(session: Session, integration: Integration) -> Evidence | None:
                     + (f"; missing: {', '.join(missing)}" if missing else ""))
 
 
-def guide_path(slug: str) -> Path:
-    return GUIDES_DIR / f"{slug}.md"
+def _guide_state(session: Session, integration: Integration) -> GuideState:
+    # Imported here: services.guides.publishing imports the tracker, which imports this module.
+    from services.guides.publishing import guide_state
 
-
-def _guide_headings(slug: str) -> list[str] | None:
-    path = guide_path(slug)
-    if not path.exists():
-        return None
-    return [line.lstrip("#").strip().lower() for line in path.read_text().splitlines() if line.startswith("#")]
+    return guide_state(session, integration)
 
 
 def guide(session: Session, integration: Integration) -> Evidence | None:
-    """'Write integration guide': docs/integrations/<slug>.md exists, with the seed's sections."""
-    headings = _guide_headings(integration.slug)
-    if headings is None:
+    """'Write integration guide': the guide is published (services/guides), not merely a file on disk."""
+    state = _guide_state(session, integration)
+    if state.state == "not written":
         return None
-    have = [title for title, word in GUIDE_SECTIONS.values() if any(word in h for h in headings)]
-    return Evidence(len(have) == len(GUIDE_SECTIONS),
-                    f"docs/integrations/{integration.slug}.md: {len(have)}/{len(GUIDE_SECTIONS)} sections")
+    if state.published:
+        edited = "; the written text changed since" if state.edited_since_published else ""
+        return Evidence(True, f"guide published by {state.published_by} on {state.published_at:%Y-%m-%d}{edited}",
+                        state.published_at)
+    if state.state == "ready to publish":
+        return Evidence(False, "guide written, not published yet (Integration guides page)")
+    lapsed = "published, but " if state.published_by else ""
+    return Evidence(False, f"guide {lapsed}incomplete: " + "; ".join(state.problems))
 
 
 def _guide_section(key: str) -> EvidenceFn:
-    title, word = GUIDE_SECTIONS[key]
+    title, _ = GUIDE_SECTIONS[key]
 
     def evidence(session: Session, integration: Integration) -> Evidence | None:
-        headings = _guide_headings(integration.slug)
-        if headings is None:
+        state = _guide_state(session, integration)
+        if state.state == "not written":
             return None
-        found = any(word in h for h in headings)
-        return Evidence(found, f"guide section “{title}” " + ("written" if found else "missing"))
+        if state.published:
+            return Evidence(True, f"section “{title}” is in the published guide", state.published_at)
+        missing = [p for p in state.problems if f"“{title}”" in p]
+        where = "; ".join(missing) if missing else f"section “{title}” written"
+        return Evidence(False, f"{where}; guide not published")
     return evidence
 
 

@@ -4,7 +4,8 @@ Moving forward needs the checklist steps of GATES done or not applicable; the re
 missing items, and an admin may override it with a written reason (kept in `status_changes`,
 audited, shown on the integration). Becoming Available does, in one transaction: registry status
 "available", upvoting closed, the three Step 7 items the move itself performs ticked, and one
-outbox notification per upvoter.
+outbox notification per upvoter. Step 7's guide items count only while the guide is published
+(services/guides/publishing.py ticks them when it publishes).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from db.models import INTEGRATION_STATUSES, Integration
 from db.models_build import StatusChange
 from services import audit, notifications, tracker
 from services.errors import HubError, InvalidInput, NotFound, PermissionDenied
+from services.evidence import GUIDE_ITEMS
+from services.guides.publishing import guide_state
 from services.integrations import get_integration
 
 STATUSES = INTEGRATION_STATUSES
@@ -59,9 +62,17 @@ def missing_items(session: Session, slug: str, to_status: str) -> list[MissingIt
     if integration.existing or not needed:
         return []
     skip = set(DONE_BY_AVAILABLE) if to_status == "available" else set()
-    return [MissingItem(i.key, s.number, s.title, i.title)
+    # The guide items count only while the guide is published now: publishing ticks them, but an edit that
+    # drops a section (or a tick written around the tracker) must not carry a draft through Step 7.
+    guide = guide_state(session, integration) if 7 in needed else None
+    lapsed = guide.state if guide is not None and not guide.published else None   # e.g. "incomplete"
+
+    def blocks(item: tracker.ItemView) -> bool:
+        return item.state == "open" or (lapsed is not None and item.state == "done" and item.key in GUIDE_ITEMS)
+    return [MissingItem(i.key, s.number, s.title,
+                        i.title if i.state == "open" else f"{i.title} (ticked, but the guide is {lapsed})")
             for s in tracker.checklist(session, slug, with_evidence=False) if s.number in needed
-            for i in s.items if i.state == "open" and i.key not in skip]
+            for i in s.items if i.key not in skip and blocks(i)]
 
 
 def allowed_targets(integration: Integration) -> list[str]:

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.models import ChecklistItem, Integration, StaffUser
 from db.models_build import SEVERITIES, ChecklistEvent, ReviewFinding
+from db.models_docs import GuidePublication
 from services import audit
 from services.catalog import load_catalog
 from services.checklist import TemplateItem, applies, template
 from services.errors import InvalidInput, NotFound, PermissionDenied
-from services.evidence import Evidence, evidence_for
+from services.evidence import GUIDE_ITEMS, Evidence, evidence_for
 from services.integrations import get_integration
 
 BUILDERS = frozenset({"engineer", "admin"})
@@ -166,6 +167,11 @@ def set_item(session: Session, *, actor: str, slug: str, key: str, state: str, n
     reason = (reason or "").strip() or None
     if state == "not_applicable" and reason is None:
         raise InvalidInput("a reason is required to mark an item not applicable")
+    if state == "done" and key in GUIDE_ITEMS and session.scalar(
+            select(GuidePublication.id).where(GuidePublication.integration_id == integration.id)) is None:
+        # Publishing the guide ticks these (services/guides/publishing.py); a hand tick would claim docs exist.
+        raise InvalidInput(f"“{t.title}” is ticked by publishing {integration.name}'s guide (Integration guides "
+                           f"page or `layers-hub docs publish {slug}`), not by hand")
     row = session.scalar(select(ChecklistItem).where(ChecklistItem.integration_id == integration.id,
                                                      ChecklistItem.key == key))
     if row is None:  # e.g. a review item of an integration marked existing after the last sync

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from db.models import Integration, Organization, StaffUser, Tier, Upvote, User
 from services import tracker
+from services.evidence import GUIDE_ITEMS
+from services.guides import publishing
 
 ENGINEER = "eng@layers.example"
 ADMIN = "boss@layers.example"
@@ -39,7 +41,9 @@ def add_upvoters(session: Session, slug: str, n: int, prefix: str = "fan") -> li
 
 def complete_steps(session: Session, slug: str, steps: set[int], actor: str = ENGINEER,
                    skip: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    """Tick every open item of the given steps (except `skip`)."""
+    """Tick every open item of the given steps (except `skip`); Step 7's guide items by publishing the guide."""
+    if 7 in steps and not set(GUIDE_ITEMS) <= set(skip):
+        publishing.publish(session, actor=actor, slug=slug)        # docs/integrations/<slug>.md
     for step in tracker.checklist(session, slug, with_evidence=False):
         if step.number in steps:
             for item in step.items:

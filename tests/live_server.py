@@ -129,3 +129,9 @@ def sign_in(browser, base: str, email: str, *, width: int = 1440, height: int = 
     page.get_by_role("button", name="Sign in (development)").click()
     expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
     return ctx, page
+
+
+def idle(page, wait: int = 300) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the Streamlit script run a click started has finished (the short wait lets it start)."""
+    page.wait_for_timeout(wait)
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=60_000)

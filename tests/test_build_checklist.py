@@ -16,6 +16,7 @@ from services import evidence, tracker
 from services.checklist import applies, template
 from services.cli import main
 from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.guides import publishing, written
 from tests.build_fixtures import ADMIN, ENGINEER, LEADER, PM, add_staff
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "phase-4-integration-expansion.md"
@@ -185,7 +186,7 @@ def test_evidence_shows_no_evidence_yet_then_what_the_hub_holds(session, tmp_pat
                         staff_email=ENGINEER, created_at=when))
     session.add(TestRun(connection_id=conn.id, action="cancel_event", mode="test", ok=False,
                         staff_email=ENGINEER, created_at=when))
-    monkeypatch.setattr(evidence, "GUIDES_DIR", tmp_path)
+    monkeypatch.setattr(written, "GUIDES_DIR", tmp_path)
     (tmp_path / "calendly.md").write_text("# Calendly\n## How to connect\n## Troubleshooting\n")
     session.flush()
 
@@ -193,8 +194,11 @@ def test_evidence_shows_no_evidence_yet_then_what_the_hub_holds(session, tmp_pat
     assert steps["check.oauth_flow"].evidence.ok and "2026-10-02" in steps["check.oauth_flow"].evidence.summary
     test_mode = steps["check.test_mode"].evidence
     assert not test_mode.ok and "1/2 actions" in test_mode.summary and "cancel_event" in test_mode.summary
-    assert steps["docs.guide"].evidence.summary.endswith("2/5 sections")
-    assert steps["docs.guide.troubleshooting"].evidence.ok and not steps["docs.guide.examples"].evidence.ok
+    guide = steps["docs.guide"].evidence                          # a file alone is not a guide: it is a draft
+    assert not guide.ok and guide.summary.startswith("guide incomplete: ")
+    assert "section “Example workflows” is missing" in guide.summary
+    examples = steps["docs.guide.examples"].evidence
+    assert not examples.ok and examples.summary == "section “Example workflows” is missing; guide not published"
     executors = steps["executor.implemented"].evidence             # the registry covers every Calendly action
     assert executors.ok and "2/2" in executors.summary
 
@@ -240,3 +244,38 @@ def test_an_integration_marked_existing_later_gets_the_review_list(session):
         ("review.oauth_flow", "not_applicable"), ("review.api_client", "open"), ("review.document_gaps", "open")]
     tracker.tick(session, actor=ENGINEER, slug="copper", key="review.api_client")
     assert [i.state for i in tracker.checklist(session, "copper")[0].items] == ["not_applicable", "done", "open"]
+
+
+# ---------------------------------------------------------------- Step 7: the guide items follow publication
+
+GUIDE_KEYS = list(evidence.GUIDE_ITEMS)
+
+
+def test_guide_items_cannot_be_ticked_by_hand_before_the_guide_is_published(session):
+    add_staff(session)
+    for key in GUIDE_KEYS:
+        with pytest.raises(InvalidInput, match="ticked by publishing HubSpot's guide"):
+            tracker.tick(session, actor=ENGINEER, slug="hubspot", key=key)
+    tracker.mark_not_applicable(session, actor=ADMIN, slug="hubspot", key="docs.guide.examples", reason="no flows")
+    tracker.tick(session, actor=ENGINEER, slug="hubspot", key="docs.registry_available")   # other Step 7 items: free
+    publishing.publish(session, actor=ENGINEER, slug="hubspot")
+    tracker.tick(session, actor=ENGINEER, slug="hubspot", key="docs.guide.examples")      # published: allowed
+
+
+def test_guide_evidence_comes_from_the_published_flag_not_the_file(session):
+    add_staff(session)
+    items = lambda: {i.key: i for s in tracker.checklist(session, "hubspot") for i in s.items}  # noqa: E731
+    before = items()
+    assert written.problems(written.read("hubspot")) == []     # the file is complete...
+    assert not before["docs.guide"].evidence.ok                # ...but not published: no evidence of a guide
+    assert before["docs.guide"].evidence.summary == "guide written, not published yet (Integration guides page)"
+    assert not any(before[k].evidence.ok for k in GUIDE_KEYS)
+    publishing.publish(session, actor=ENGINEER, slug="hubspot")
+    after = items()
+    assert after["docs.guide"].evidence.ok and after["docs.guide"].evidence.summary.startswith(
+        f"guide published by {ENGINEER} on ")
+    assert all(after[k].evidence.ok for k in GUIDE_KEYS)
+    publishing.unpublish(session, actor=ADMIN, slug="hubspot")
+    assert not any(items()[k].evidence.ok for k in GUIDE_KEYS)
+    assert items()["docs.guide"].evidence is not None          # written: evidence says "not published"
+    assert tracker.checklist(session, "pipedrive")[6].items[0].evidence is None    # no file: no evidence yet

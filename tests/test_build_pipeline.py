@@ -5,15 +5,17 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from db.base import utcnow
-from db.models import AuditEntry, Integration, Notification
+from db.models import AuditEntry, ChecklistItem, Integration, Notification
 from db.models_build import StatusChange
 from db.session import session_scope
 from services import notifications, pipeline, tracker
 from services.cli import main
 from services.errors import InvalidInput, PermissionDenied
+from services.evidence import GUIDE_ITEMS
+from services.guides import publishing, written
 from tests.build_fixtures import ADMIN, ENGINEER, LEADER, PM, add_staff, add_upvoters, complete_steps
 
 ALL_STEPS = set(range(1, 9))
@@ -142,6 +144,39 @@ def test_available_closes_upvoting_ticks_step_7_and_writes_one_notification_per_
     assert items["docs.remove_upvote"].evidence.summary == "upvoting closed"
     audit = staffed.scalars(select(AuditEntry).where(AuditEntry.action == "integration.status_changed")).all()[-1]
     assert audit.after["notifications_written"] == 5 and audit.after["upvoting_open"] is False
+
+
+def test_available_needs_the_guide_published_now_not_just_ticked(staffed, tmp_path, monkeypatch):
+    make_ready(staffed)                                   # publishing hubspot's guide ticked the guide items
+    guide_keys = list(GUIDE_ITEMS)
+    assert pipeline.missing_items(staffed, "hubspot", "available") == []
+    # an edit that drops a section: the publication row stays, the ticks stay, but the guide is not published
+    text = (written.GUIDES_DIR / "hubspot.md").read_text()
+    (tmp_path / "hubspot.md").write_text(text.split("## Common use cases")[0])
+    monkeypatch.setattr(written, "GUIDES_DIR", tmp_path)
+    with pytest.raises(pipeline.TransitionRefused) as refused:
+        move(staffed, "available")
+    assert refused.value.missing == guide_keys
+    assert "Write integration guide (ticked, but the guide is incomplete)" in str(refused.value)
+    monkeypatch.undo()
+    assert move(staffed, "available").status == "available"
+
+
+def test_unpublishing_reopens_the_guide_items_and_a_tick_written_around_the_tracker_does_not_pass(staffed):
+    make_ready(staffed)
+    publishing.unpublish(staffed, actor=ENGINEER, slug="hubspot")
+    items = {i.key: i for s in tracker.checklist(staffed, "hubspot", with_evidence=False) for i in s.items}
+    assert {items[k].state for k in GUIDE_ITEMS} == {"open"} and items["docs.guide"].note == "guide unpublished"
+    with pytest.raises(pipeline.TransitionRefused) as refused:
+        move(staffed, "available")
+    assert refused.value.missing == list(GUIDE_ITEMS)
+    integration_id = staffed.scalar(select(Integration.id).where(Integration.slug == "hubspot"))
+    staffed.execute(update(ChecklistItem).where(ChecklistItem.integration_id == integration_id,
+                                                ChecklistItem.key.in_(GUIDE_ITEMS)).values(state="done"))
+    with pytest.raises(pipeline.TransitionRefused, match=r"\(ticked, but the guide is ready to publish\)"):
+        move(staffed, "available")
+    publishing.publish(staffed, actor=ENGINEER, slug="hubspot")
+    assert move(staffed, "available").status == "available"
 
 
 def test_writing_the_outbox_twice_adds_nothing(staffed):

@@ -14,7 +14,7 @@ from db.models import Connection, Integration, TestRun
 from db.models_health import HealthSweep
 from db.session import session_scope
 from tests.credentials_support import KEY_A
-from tests.live_server import SHOTS, chromium, sandbox_hub, sign_in
+from tests.live_server import SHOTS, chromium, idle, sandbox_hub, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +29,6 @@ def sandbox_server(databases, migrated_template):
 def browser():
     with chromium() as b:
         yield b
-
-
-def idle(page, wait: int = 300) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_timeout(wait)
-    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=60_000)
 
 
 def test_support_runs_a_test_mode_action_on_a_sandbox_connection(sandbox_server, browser):

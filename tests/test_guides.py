@@ -10,16 +10,19 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry
+from db.models_build import ChecklistEvent
 from db.models_docs import GuidePublication
+from services import tracker
 from services.catalog import load_catalog
 from services.cli import main
 from services.errors import InvalidInput, PermissionDenied
+from services.evidence import GUIDE_ITEMS
 from services.executors.schemas import json_schemas
 from services.guides import generated, publishing, written
 from services.guides.export import build
-from services.guides.render import NOT_WRITTEN, demote, render, render_written
+from services.guides.render import FOOTER, NOT_WRITTEN, demote, render, render_written
 from services.provider_errors import CATEGORIES
-from tests.build_fixtures import ENGINEER, LEADER, add_staff
+from tests.build_fixtures import ADMIN, ENGINEER, LEADER, add_staff
 
 GUIDES = Path(__file__).resolve().parent.parent / "docs" / "integrations"
 TOP10 = [s.slug for s in load_catalog().top10()]
@@ -81,7 +84,7 @@ def test_incomplete_written_parts_name_what_is_missing(change, problem):
 
 def test_no_file_is_a_problem_too(tmp_path):
     assert written.read("hubspot", tmp_path) is None
-    assert written.problems(None) == ["no written guide yet (docs/integrations/<slug>.md)"]
+    assert written.problems(None, "airtable") == ["no written guide yet (docs/integrations/airtable.md)"]
 
 
 def test_the_top10_guides_are_written_and_complete():
@@ -95,9 +98,22 @@ def test_the_top10_guides_are_written_and_complete():
 def test_guides_hold_no_real_looking_secrets():
     token = re.compile(r"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[a-z])[A-Za-z0-9_\-]{24,}\b")
     for path in GUIDES.glob("*.md"):
-        text = path.read_text()
+        full = path.read_text()
+        body, _, sources = full.partition("\n## Sources\n")
+        # the Sources section links provider documentation, whose path slugs are not secrets
+        text = body + re.sub(r"<https://[^>\s]+>", "", sources)
         assert not token.findall(text), f"{path.name}: {token.findall(text)}"
-        assert not re.search(r"sk_live_|xox[abp]-|ghp_|github_pat_|AKIA[0-9A-Z]{16}|pat-na1-[0-9a-f]", text), path.name
+        assert not re.search(r"sk_live_|xox[abp]-|ghp_|github_pat_|AKIA[0-9A-Z]{16}|pat-na1-[0-9a-f]", full), path.name
+
+
+def test_top10_guides_end_with_their_sources_which_render_last():
+    for slug in TOP10:
+        w = written.read(slug)
+        heading, body = w.extra[-1]
+        assert heading == "Sources" and "<https://" in body, slug
+        assert written.problems(w) == [], slug              # an extra trailing section is allowed
+        text = render(slug)
+        assert text.index("\n## Troubleshooting\n") < text.index("\n## Sources\n") < text.index(FOOTER), slug
 
 
 # ---------------------------------------------------------------- the generated parts
@@ -208,6 +224,45 @@ def test_republish_unpublish_and_edits(session, tmp_path):
     assert publishing.unpublish(session, actor=ENGINEER, slug="webflow") is False
     assert len(audits("guide.unpublished")) == 1
     assert {s.slug: s for s in publishing.guide_states(session, tmp_path)}["webflow"].state == "ready to publish"
+
+
+def _guide_items(session, slug: str) -> dict[str, tracker.ItemView]:
+    return {i.key: i for s in tracker.checklist(session, slug, with_evidence=False) for i in s.items
+            if i.key in GUIDE_ITEMS}
+
+
+def test_publishing_ticks_the_step7_guide_items_and_unpublishing_reopens_them(session, tmp_path):
+    add_staff(session)
+    guide_dir(tmp_path, "calendly", "activecampaign")
+    tracker.mark_not_applicable(session, actor=ENGINEER, slug="calendly", key="docs.guide.use_cases", reason="x")
+    assert {i.state for k, i in _guide_items(session, "calendly").items() if k != "docs.guide.use_cases"} == {"open"}
+    publishing.publish(session, actor=ENGINEER, slug="calendly", directory=tmp_path)
+    items = _guide_items(session, "calendly")
+    ticked = [k for k in GUIDE_ITEMS if k != "docs.guide.use_cases"]
+    assert all((items[k].state, items[k].note, items[k].by) == ("done", "published guide", ENGINEER) for k in ticked)
+    assert items["docs.guide.use_cases"].state == "not_applicable"            # a reasoned decision stays
+    changes = session.scalars(select(AuditEntry).where(AuditEntry.action == "checklist.item_changed",
+                                                       AuditEntry.entity_id.like("calendly:docs.guide%"))).all()
+    assert sorted(a.entity_id.split(":")[1] for a in changes if a.after["note"] == "published guide") == sorted(ticked)
+    published = session.scalar(select(AuditEntry).where(AuditEntry.action == "guide.published"))
+    assert published.after["ticked"] == ticked
+    events = session.scalars(select(ChecklistEvent).where(ChecklistEvent.item_key.in_(ticked))).all()
+    assert {(e.to_state, e.note) for e in events} == {("done", "published guide")}    # the burn-up sees them
+
+    tracker.tick(session, actor=ENGINEER, slug="calendly", key="docs.guide.examples", done=False)
+    publishing.publish(session, actor=ENGINEER, slug="calendly", directory=tmp_path)   # same text: re-ticks only
+    assert _guide_items(session, "calendly")["docs.guide.examples"].state == "done"
+    assert len(session.scalars(select(AuditEntry).where(AuditEntry.action == "guide.published")).all()) == 1
+
+    publishing.unpublish(session, actor=ADMIN, slug="calendly")
+    items = _guide_items(session, "calendly")
+    assert all((items[k].state, items[k].note, items[k].by) == ("open", "guide unpublished", ADMIN) for k in ticked)
+    assert items["docs.guide.use_cases"].state == "not_applicable"
+    unpublished = session.scalar(select(AuditEntry).where(AuditEntry.action == "guide.unpublished"))
+    assert unpublished.after == {"reopened": ticked}
+
+    publishing.publish(session, actor=ENGINEER, slug="activecampaign", directory=tmp_path)   # existing: review list
+    assert _guide_items(session, "activecampaign") == {}
 
 
 def test_docs_build_writes_published_guides_and_an_index(session, tmp_path):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from db.models import AuditEntry
 from db.models_docs import GuidePublication
-from services import demo
+from services import demo, tracker
 from tests.test_pages import signed_in
 
 STAFF = {role: email for email, _, role in demo.DEMO_STAFF}
@@ -70,11 +70,15 @@ def test_engineer_publishes_and_unpublishes_a_guide(staffed):
     row = staffed.scalar(select(GuidePublication))
     assert row is not None and row.published_by == STAFF["engineer"]
     assert any("Published by engineer@layers.example" in c.value for c in at.caption)
+    guide_item = lambda: next(i for s in tracker.checklist(staffed, "calendly", with_evidence=False)  # noqa: E731
+                              for i in s.items if i.key == "docs.guide")
+    assert (guide_item().state, guide_item().note) == ("done", "published guide")     # Step 7 follows
     assert at.button(key="guide_publish").label == "Unpublish"
     at.button(key="guide_publish").click().run()
     assert at.success[0].value == "Calendly's guide unpublished."
     staffed.expire_all()
     assert staffed.scalar(select(GuidePublication)) is None
+    assert guide_item().state == "open"
     actions = staffed.scalars(select(AuditEntry.action).where(AuditEntry.action.like("guide.%"))).all()
     assert actions == ["guide.published", "guide.unpublished"]
 

@@ -1,10 +1,12 @@
 """The HubSpot sandbox behaves like the real API where the Hub relies on it: the catalog's requests on the
 same paths, bodies checked against the official OpenAPI files (specs/hubspot) with HubSpot's
 VALIDATION_ERROR body, HubSpot's own rules (properties, options, lists, hs_timestamp, single-send plan),
-auth failures, fault switches and per-account state that failed or read-only requests never change."""
+auth failures, fault switches and per-account state that failed or read-only requests never change; app-level
+webhooks (Webhooks v3 with the developer hapikey) and their signed deliveries."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +20,10 @@ from services import sandbox
 from services.catalog import load_catalog
 from services.sandbox import faults, limits, store
 from services.sandbox import hubspot as hs
+from services.sandbox import hubspot_webhooks as hw
 from services.sandbox.common import _Grant
 from services.sandbox.openapi import find_operation, validate_hubspot_request
+from services.sandbox.openapi import validate as openapi_validate
 from tests.sandbox_support import examples
 
 API = "/sandbox/hubspot/api"
@@ -422,3 +426,106 @@ def test_success_bodies_match_the_official_response_schemas(client):
         response = client.request(method, API + path, json=body, headers=ENTERPRISE)
         assert response.status_code < 300, (path, response.text)
         conforms(method, path, response)
+
+
+# --------------------------------------------------------------------------- app webhooks (Webhooks v3)
+DEV = {"hapikey": "sbx_dev.developer-key"}
+APP = hw.app_id("dev")
+HOOKS_API = f"{API}/webhooks/v3/{APP}"
+TARGET = f"http://127.0.0.1:8501/hooks/hubspot/apps/{APP}"
+SETTINGS = {"targetUrl": TARGET, "throttling": {"maxConcurrentRequests": 10}}
+
+
+def test_app_webhook_endpoints_follow_the_definition(client):
+    assert client.get(f"{HOOKS_API}/settings", params=DEV).status_code == 404     # B: not configured yet
+    calls = [("PUT", "/settings", SETTINGS, 200), ("GET", "/settings", None, 200),
+             ("POST", "/subscriptions", {"eventType": "contact.creation", "active": True}, 201),
+             ("POST", "/subscriptions", {"eventType": "deal.propertyChange", "propertyName": "dealstage"}, 201),
+             ("GET", "/subscriptions", None, 200), ("GET", "/subscriptions/2", None, 200),
+             ("PATCH", "/subscriptions/2", {"active": True}, 200)]
+    for method, path, body, status in calls:
+        url = f"https://api.hubapi.com/webhooks/v3/{APP}{path}"
+        assert validate_hubspot_request(method, url, body) == [], (method, path)
+        response = client.request(method, HOOKS_API + path, params=DEV, json=body)
+        assert response.status_code == status, (path, response.text)
+        op, _ = find_operation(method, url)
+        schema = op.op["responses"][str(status)]["content"]["application/json"]["schema"]
+        problems: list = []
+        openapi_validate(op.doc, schema, response.json(), "$", problems)        # the declared response schema
+        assert problems == [], (path, problems)
+    subs = {s["id"]: s for s in client.get(f"{HOOKS_API}/subscriptions", params=DEV).json()["results"]}
+    assert subs["1"]["active"] is True and subs["2"]["active"] is True and subs["2"]["propertyName"] == "dealstage"
+    fresh = client.post(f"{HOOKS_API}/subscriptions", params=DEV, json={"eventType": "deal.creation"}).json()
+    assert fresh["active"] is False                                            # V: active defaults to false
+    assert client.delete(f"{HOOKS_API}/subscriptions/2", params=DEV).status_code == 204
+    assert client.get(f"{HOOKS_API}/subscriptions/2", params=DEV).status_code == 404
+    assert client.delete(f"{HOOKS_API}/settings", params=DEV).status_code == 204
+    assert hw.state("dev")["apps"][str(APP)]["settings"] is None
+
+
+def test_invalid_app_webhook_requests_are_refused(client):
+    spec_cases = [("PUT", "/settings", {"targetUrl": TARGET}),                   # throttling is required
+                  ("PUT", "/settings", {**SETTINGS, "throttling": {"maxConcurrentRequests": 10,
+                                                                   "period": "SECONDLY"}}),   # not in the schema
+                  ("POST", "/subscriptions", {"active": True}),                   # eventType is required
+                  ("POST", "/subscriptions", {"eventType": "contact.created"}),   # not an eventType
+                  ("POST", "/subscriptions", {"eventType": "contact.creation", "url": TARGET}),
+                  ("PATCH", "/subscriptions/1", {"active": "yes"})]
+    for method, path, body in spec_cases:
+        assert validate_hubspot_request(method, f"/webhooks/v3/{APP}{path}", body), (method, path)
+        response = client.request(method, HOOKS_API + path, params=DEV, json=body)
+        assert response.status_code == 400 and response.json()["category"] == "VALIDATION_ERROR", response.text
+    assert client.get(f"{API}/webhooks/v3/not-an-id/settings", params=DEV).status_code == 400
+    rules = [("PUT", "/settings", {**SETTINGS, "targetUrl": "http://hooks.example.com/x"}, "https"),
+             ("PUT", "/settings", {**SETTINGS, "throttling": {"maxConcurrentRequests": 2}}, "at least 5"),
+             ("POST", "/subscriptions", {"eventType": "contact.propertyChange"}, "propertyName is required"),
+             ("POST", "/subscriptions", {"eventType": "contact.creation", "propertyName": "email"}, "only applies")]
+    for method, path, body, words in rules:
+        assert validate_hubspot_request(method, f"/webhooks/v3/{APP}{path}", body) == []
+        response = client.request(method, HOOKS_API + path, params=DEV, json=body)
+        assert response.status_code == 400 and words in response.json()["message"], response.text
+    assert hw.state("dev")["apps"].get(str(APP), {}).get("subscriptions", {}) == {}
+    client.post(f"{HOOKS_API}/subscriptions", params=DEV, json={"eventType": "contact.creation"})
+    twice = client.post(f"{HOOKS_API}/subscriptions", params=DEV, json={"eventType": "contact.creation"})
+    assert twice.status_code == 409 and twice.json()["category"] == "CONFLICT"
+
+
+def test_app_webhooks_need_the_developer_key_of_the_apps_owner(client):
+    for params in ({}, {"hapikey": "live-looking-key"}):
+        refused = client.get(f"{HOOKS_API}/subscriptions", params=params)
+        assert refused.status_code == 401 and refused.json()["category"] == "INVALID_AUTHENTICATION"
+    bearer_only = client.get(f"{HOOKS_API}/subscriptions", headers=ACME)
+    assert bearer_only.status_code == 401                                      # a portal token is not the key
+    other = client.get(f"{HOOKS_API}/subscriptions", params={"hapikey": "sbx_someone-else"})
+    assert other.status_code == 404 and f"App {APP} not found" in other.json()["message"]
+    faults.arm(faults.Fault("hubspot", "dev", "server_error"))
+    assert client.get(f"{HOOKS_API}/subscriptions", params=DEV).status_code == 500
+
+
+def test_fire_delivers_signed_batches_to_the_target_for_active_subscriptions(client, monkeypatch):
+    from services import http
+    from services.sandbox import deliveries
+    from tests.webhooks_support import hubspot as hubspot_headers
+
+    caught: list = []
+    monkeypatch.setattr(deliveries, "TRANSPORT", http.MockTransport(
+        lambda r: caught.append((str(r.url), dict(r.headers), r.content)) or http.Response(204)))
+    assert hw.fire(APP, "acme", [{"subscriptionType": "contact.creation", "objectId": 1}]) == []   # no app yet
+    client.put(f"{HOOKS_API}/settings", params=DEV, json=SETTINGS)
+    client.post(f"{HOOKS_API}/subscriptions", params=DEV, json={"eventType": "contact.creation", "active": True})
+    client.post(f"{HOOKS_API}/subscriptions", params=DEV, json={"eventType": "contact.propertyChange",
+                                                                "propertyName": "email"})          # paused
+    events = [{"subscriptionType": "contact.creation", "objectId": n} for n in range(150)]
+    events.append({"subscriptionType": "contact.propertyChange", "objectId": 1, "propertyName": "email"})
+    results = hw.fire(APP, "acme", events)
+    assert [(r["events"], r["status"]) for r in results] == [(100, 204), (50, 204)]   # batches of 100
+    url, headers, body = caught[0]
+    assert url == TARGET
+    expected = hubspot_headers("sbx_secret_hubspot", TARGET, body, int(headers["x-hubspot-request-timestamp"]))
+    assert headers["x-hubspot-signature-v3"] == expected["X-HubSpot-Signature-v3"]   # the documented recipe
+    first = json.loads(body)[0]
+    assert first["portalId"] == hs.portal_id("acme") and first["appId"] == APP and first["subscriptionId"] == 1
+    assert len({e["eventId"] for b in caught for e in json.loads(b[2])}) == 150
+    client.put(f"{HOOKS_API}/settings", params=DEV, json={**SETTINGS, "targetUrl": "https://elsewhere.example.com/"})
+    [skipped] = hw.fire(APP, "acme", events[:1])
+    assert skipped["skipped"] and len(caught) == 2                              # only the Hub's /hooks/ URLs

@@ -1,10 +1,12 @@
 """The Webflow sandbox behaves like Data API v2 where the Hub relies on it: the catalog's requests on the
 same paths, bodies checked against the official Fern definition (specs/webflow) with Webflow's
 validation_error body, the collection schema, one successful site publish per minute, the per-minute
-request limit, auth failures, fault switches and per-account state."""
+request limit, auth failures, fault switches and per-account state, and site webhooks (webhooks.yml) with
+their deliveries (signed only for OAuth-app webhooks, only to the Hub's /hooks/ URLs)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -12,12 +14,15 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from services import sandbox
+from services import http, sandbox
 from services.catalog import load_catalog
-from services.sandbox import faults, limits, store
+from services.sandbox import deliveries, faults, limits, store, webflow_webhooks
 from services.sandbox import webflow as wf
-from services.sandbox.fern import find_endpoint, validate_webflow_request
+from services.sandbox.common import _Grant
+from services.sandbox.fern import check_response, definition, find_endpoint, validate_webflow_request
+from services.sandbox.fern import validate as fern_validate
 from tests.sandbox_support import examples
+from tests.webhooks_support import webflow as webflow_headers
 
 V2 = "/sandbox/webflow/api/v2"
 ITEMS = f"{V2}/collections/{wf.COLLECTION_ID}/items"
@@ -272,3 +277,126 @@ def test_success_bodies_match_the_declared_response_types(client, clock):
              ("GET", f"{V2}/token/introspect", client.get(f"{V2}/token/introspect", headers=ACME))]
     for method, path, response in calls:
         assert check_response(method, path, response.status_code, response.json()) == [], path
+
+
+# --------------------------------------------------------------------------- site webhooks (webhooks.yml)
+HOOKS = f"{V2}/sites/{wf.SITE_ID}/webhooks"
+HUB_HOOK = "http://127.0.0.1:8501/hooks/webflow/7"
+
+
+@pytest.fixture
+def received(monkeypatch):  # type: ignore[no-untyped-def]
+    """Deliveries the sandbox sends, caught by a MockTransport: (url, headers, body)."""
+    caught: list[tuple[str, dict, bytes]] = []
+
+    def handler(request):  # type: ignore[no-untyped-def]
+        caught.append((str(request.url), dict(request.headers), request.content))
+        return http.Response(200, json={"ok": True})
+
+    monkeypatch.setattr(deliveries, "TRANSPORT", http.MockTransport(handler))
+    return caught
+
+
+def oauth_headers(account: str = "acme") -> dict[str, str]:
+    """A token issued by the sandbox OAuth server to the public test client (an "OAuth app" token)."""
+    token = f"sbx_{account}.issued-oauth"
+    wf.OAUTH._access[token] = _Grant(account, "sbx_client_webflow", "sites:write", None)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_webhook_endpoints_follow_the_definition(client, clock):
+    body = {"triggerType": "form_submission", "url": HUB_HOOK, "filter": {"name": "Contact Us"}}
+    assert validate_webflow_request("POST", HOOKS, body) == []
+    created = client.post(HOOKS, json=body, headers=ACME)
+    assert created.status_code == 201, created.text
+    hook = created.json()
+    assert {k: hook[k] for k in ("triggerType", "url", "filter", "siteId")} == {**body, "siteId": wf.SITE_ID}
+    assert hook["workspaceId"] == wf.state("acme")["sites"][wf.SITE_ID]["workspaceId"] and "_secret" not in hook
+    listed = client.get(HOOKS, headers=ACME)
+    one = client.get(f"{V2}/webhooks/{hook['id']}", headers=ACME)
+    for method, path, response in [("POST", HOOKS, created), ("GET", HOOKS, listed),
+                                   ("GET", f"{V2}/webhooks/{hook['id']}", one)]:
+        assert check_response(method, path, response.status_code, response.json()) == [], path
+    assert listed.json()["webhooks"] == [hook] and listed.json()["pagination"]["total"] == 1
+    assert client.get(HOOKS, headers=BETA).json()["webhooks"] == []             # per account
+    assert client.get(f"{V2}/webhooks/{hook['id']}", headers=BETA).status_code == 404
+    assert client.delete(f"{V2}/webhooks/{hook['id']}", headers=ACME).status_code == 204
+    gone = client.get(f"{V2}/webhooks/{hook['id']}", headers=ACME)
+    assert gone.status_code == 404 and gone.json()["code"] == "resource_not_found"
+    assert client.delete(f"{V2}/webhooks/{hook['id']}", headers=ACME).status_code == 404
+    missing_site = client.post(f"{V2}/sites/ffffffffffffffffffffffff/webhooks", json=body, headers=ACME)
+    assert missing_site.status_code == 404 and "site cannot be found" in missing_site.json()["message"]
+    assert client.get(HOOKS).status_code == 401
+
+
+def test_invalid_webhook_requests_are_refused_with_webflows_errors(client, clock):
+    spec_cases = [
+        {"triggerType": "form_submitted", "url": HUB_HOOK},                    # not a TriggerType
+        {"triggerType": "form_submission", "url": 42},
+        {"triggerType": "form_submission", "url": HUB_HOOK, "id": "0123456789abcdef01234599"},   # read-only
+        {"triggerType": "form_submission", "url": HUB_HOOK, "filter": {"form": "x"}},
+        {"triggerType": "form_submission", "url": HUB_HOOK, "secret": "x"},   # not a field of Webhook
+    ]
+    before = wf.state("acme")
+    for body in spec_cases:
+        assert validate_webflow_request("POST", HOOKS, body), body
+        response = client.post(HOOKS, json=body, headers=ACME)
+        assert response.status_code == 400 and response.json()["code"] == "validation_error", (body, response.text)
+    assert client.post(HOOKS, headers=ACME).json()["message"].startswith("Validation Error: $: the request body")
+    for body, param in [({"url": HUB_HOOK}, "triggerType"), ({"triggerType": "site_publish"}, "url"),
+                        ({"triggerType": "site_publish", "url": "not a url"}, "url")]:
+        assert validate_webflow_request("POST", HOOKS, body) == []             # optional in the definition
+        refused = client.post(HOOKS, json=body, headers=ACME)
+        assert refused.status_code == 400 and refused.json()["details"][0]["param"] == param
+    wrong_filter = client.post(HOOKS, json={"triggerType": "site_publish", "url": HUB_HOOK,
+                                            "filter": {"name": "Contact"}}, headers=ACME)
+    assert wrong_filter.status_code == 400 and wrong_filter.json()["code"] == "incompatible_webhook_filter"
+    assert wf.state("acme") == before
+
+
+def test_at_most_75_webhooks_per_trigger_type_per_site(client, clock):
+    for n in range(webflow_webhooks.LIMIT_PER_TRIGGER):
+        body = {"triggerType": "collection_item_created", "url": f"https://hooks.example.com/{n}"}
+        assert client.post(HOOKS, json=body, headers=ACME).status_code == 201
+    over = client.post(HOOKS, json={"triggerType": "collection_item_created", "url": "https://hooks.example.com/x"},
+                       headers=ACME)
+    assert over.status_code == 400 and "limit of 75" in over.json()["message"]
+    other = client.post(HOOKS, json={"triggerType": "site_publish", "url": "https://hooks.example.com/x"},
+                        headers=ACME)
+    assert other.status_code == 201                                            # per trigger type
+    assert len(wf.state("acme")["webhooks"]) == 76
+
+
+def test_deliveries_are_signed_only_for_oauth_app_webhooks(client, clock, received):
+    app = client.post(HOOKS, json={"triggerType": "form_submission", "url": HUB_HOOK, "filter": {"name": "Contact"}},
+                      headers=oauth_headers())
+    site = client.post(HOOKS, json={"triggerType": "form_submission", "url": HUB_HOOK + "?site"}, headers=ACME)
+    outside = client.post(HOOKS, json={"triggerType": "form_submission", "url": "https://internal.example.com/x"},
+                          headers=ACME)
+    assert {app.status_code, site.status_code, outside.status_code} == {201}
+    done = client.post("/sandbox/webflow/_forms/submit", json={"account": "acme", "siteId": wf.SITE_ID,
+                                                               "name": "Contact", "data": {"email": "a@example.com"}})
+    results = {r["webhookId"]: r for r in done.json()["deliveries"]}
+    assert results[app.json()["id"]]["signed"] and results[app.json()["id"]]["status"] == 200
+    assert not results[site.json()["id"]]["signed"]
+    assert results[outside.json()["id"]]["skipped"] and results[outside.json()["id"]]["status"] is None
+    [(url, headers, body), (url2, headers2, _)] = received                    # nothing sent outside the Hub
+    assert url == HUB_HOOK and url2 == HUB_HOOK + "?site" and "x-webflow-signature" not in headers2
+    expected = webflow_headers("sbx_secret_webflow", body, int(headers["x-webflow-timestamp"]))
+    assert headers["x-webflow-signature"] == expected["x-webflow-signature"]   # the documented recipe
+    problems: list = []   # the delivered body has the definition's FormSubmissionTrigger shape
+    fern_validate(definition(), definition().parse("FormSubmissionTrigger", "__package__.yml"), json.loads(body),
+                  "$", problems, request=False)
+    assert problems == []
+    # filter.name: another form reaches only the unfiltered webhooks
+    assert len(webflow_webhooks.submit_form("acme", wf.SITE_ID, "Newsletter", {})) == 2
+    assert len(wf.state("acme")["deliveries"]) == 5
+
+
+def test_creating_a_cms_item_delivers_collection_item_created(client, clock, received):
+    client.post(HOOKS, json={"triggerType": "collection_item_created", "url": HUB_HOOK}, headers=oauth_headers())
+    created = client.post(ITEMS, json=item(), headers=ACME).json()
+    [(url, headers, body)] = received
+    event = json.loads(body)
+    assert event["triggerType"] == "collection_item_created" and event["payload"]["id"] == created["id"]
+    assert event["payload"]["collectionId"] == wf.COLLECTION_ID and event["payload"]["fieldData"]["slug"] == "hello"

@@ -103,3 +103,43 @@ def test_engineer_subscribes_a_calendly_trigger_support_cannot(inbox_data, sessi
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed"))
     assert entry.actor == "engineer@layers.example" and entry.after["events"] == ["invitee.canceled"]
     store.reset_all()
+
+
+def test_the_counts_above_the_tabs_name_what_each_tab_holds(inbox_data):
+    at = _open("support")
+    assert [(m.label, m.value) for m in at.metric] == [("Received events", "1"), ("Failed verifications", "1"),
+                                                       ("Outbound deliveries", "1")]
+    events = next(d.value for d in at.dataframe if "verification" in d.value.columns)
+    assert events["connection"].tolist() == [f"#{inbox_data} Calendly · Sandbox Test Agency"]   # not a bare id
+
+
+def test_support_cannot_prune(inbox_data):
+    at = _open("support")
+    assert "Retention" not in [t.label for t in at.tabs]
+    assert "wh_prune" not in {b.key for b in at.button}
+
+
+@pytest.mark.parametrize("role", ["engineer", "admin"])
+def test_engineers_and_admins_prune_behind_a_confirmation(role, inbox_data, session):
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from db.base import utcnow
+
+    session.execute(update(WebhookRejection).values(received_at=utcnow() - timedelta(days=30)))
+    session.commit()
+    at = _open(role)
+    assert [t.label for t in at.tabs][-1] == "Retention"
+    assert "**1** failed verifications, older than 14 days" in at.markdown[-1].value
+    assert at.button(key="wh_prune").disabled
+    at.checkbox(key="wh_prune_confirm").check().run()
+    at.button(key="wh_prune").click().run()
+    assert not at.exception, at.exception
+    assert "Deleted 1 row (recorded in the audit log)" in at.success[0].value
+    assert "Nothing is older than these limits." in [i.value for i in at.info]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(WebhookRejection)) == 0
+    assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 1     # failed: kept for a replay
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhooks.pruned"))
+    assert entry.actor == f"{role}@layers.example" and entry.after["rejections"] == 1

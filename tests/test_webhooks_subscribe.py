@@ -1,17 +1,34 @@
-"""Subscribing a trigger at the provider (Calendly sandbox): the right URL, events, scope and signing key;
-then a delivery signed with that key is accepted and mapped."""
+"""Subscribing a trigger at the provider against the sandboxes: Calendly (URL, events, scope, signing key),
+Webflow (site webhook for OAuth connections; the sandbox then delivers signed events that the Hub verifies and
+stores) and HubSpot (app-level target URL + subscriptions with the Hub's developer credentials; events dispatched
+by portalId). Refusals name the problem; every subscription is audited without secrets; every request the
+clients send matches the official definitions."""
 
 from __future__ import annotations
+
+import io
+import json
 
 import pytest
 from sqlalchemy import select
 
-from db.models import AuditEntry
-from services.errors import InvalidInput
+from db.models import AuditEntry, Connection
+from db.models_webhooks import ProviderApp
+from services.cli import main
+from services.credentials.keys import rotate_keys
+from services.credentials.oauth import start_authorization
+from services.errors import InvalidInput, NotFound
+from services.executors.run import run_action
 from services.sandbox import calendly as sandbox_calendly
-from services.sandbox import store
-from services.webhooks import inbound, subscribe
-from tests.webhooks_support import SECRET, calendly, dumps, handled, post, with_secret
+from services.sandbox import hubspot as sandbox_hubspot
+from services.sandbox import hubspot_webhooks, store, webflow_webhooks
+from services.sandbox import webflow as sandbox_webflow
+from services.sandbox.fern import validate_webflow_request
+from services.sandbox.openapi import validate_hubspot_request
+from services.webhooks import apps, inbound, subscribe
+from tests.credentials_support import KEY_A, KEY_B, approve, follow
+from tests.test_pages import signed_in
+from tests.webhooks_support import SECRET, calendly, counts, dumps, handled, hubspot, post, with_secret
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +66,271 @@ def test_a_secret_is_created_when_missing_and_duplicates_are_refused(connect, se
         subscribe.subscribe(session, actor="eng", connection_id=cid, service="calendly", trigger="event_scheduled")
 
 
-def test_unsupported_providers_say_so(connect, session, creds_env):
-    assert subscribe.subscribable("hubspot") == []
+def test_unsupported_providers_and_triggers_say_so(connect, session, creds_env):
+    assert subscribe.subscribable("mailchimp") == []
     assert subscribe.subscribable("calendly") == ["event_scheduled", "event_canceled", "event_rescheduled"]
+    assert subscribe.subscribable("hubspot") == ["contact_created_updated", "deal_stage_changed"]
+    assert subscribe.subscribable("webflow") == ["form_submitted", "cms_item_created"]
     with pytest.raises(InvalidInput, match="cannot subscribe"):
-        subscribe.subscribe(session, actor="eng", connection_id=1, service="webflow", trigger="form_submitted")
+        subscribe.subscribe(session, actor="eng", connection_id=1, service="hubspot", trigger="form_submitted")
+    cid = connect("calendly")
+    with pytest.raises(NotFound, match="not a webflow connection"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="form_submitted")
+
+
+# ------------------------------------------------------------------------------------------------ Webflow
+def webflow_oauth(session, world, account: str = "acme") -> int:  # type: ignore[no-untyped-def]
+    """A Webflow connection made through the sandbox OAuth flow (its token was issued to the sandbox client)."""
+    url = start_authorization(session, staff_id=world.staff_id, organization_id=world.org_id, slug="webflow",
+                              sandbox_connection=True)
+    session.commit()
+    assert follow(approve(url, account=account)).status_code == 200
+    session.expire_all()
+    return session.scalars(select(Connection.id).order_by(Connection.id.desc())).first()
+
+
+def _contract(requests: list[dict], validate) -> None:  # type: ignore[no-untyped-def]
+    assert requests
+    for r in requests:
+        assert validate(r["method"], r["url"], r["request_body"]) == [], r
+
+
+def test_webflow_subscription_then_a_signed_form_submission_is_verified_and_stored(session, world, creds_env):
+    cid = webflow_oauth(session, world)
+    requests: list[dict] = []
+    resource = subscribe.subscribe(session, actor="eng@layers.example", connection_id=cid, service="webflow",
+                                   trigger="form_submitted", requests=requests,
+                                   params={"site_id": sandbox_webflow.SITE_ID, "form_name": "Contact Us"})
+    session.commit()
+    url = inbound.inbound_url(creds_env, "webflow", cid)
+    [hook] = sandbox_webflow.state("acme")["webhooks"].values()
+    assert (hook["triggerType"], hook["url"], hook["filter"], hook["siteId"]) == (
+        "form_submission", url, {"name": "Contact Us"}, sandbox_webflow.SITE_ID)
+    assert resource["webhooks"][0]["id"] == hook["id"] and "_secret" not in resource["webhooks"][0]
+    _contract(requests, validate_webflow_request)
+    assert [(r["method"], r["status"]) for r in requests] == [("GET", 200), ("POST", 201)]
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed"))
+    assert entry.after["webhooks"] == [hook["id"]] and entry.after["url"] == url
+    assert "sbx_secret" not in str(entry.after) and "sbx_acme" not in str(entry.after)
+
+    # Subscribing again reuses the webhook instead of adding a second one.
+    again = subscribe.subscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="form_submitted",
+                                params={"site_id": sandbox_webflow.SITE_ID, "form_name": "Contact Us"})
+    session.commit()
+    assert again["webhooks"][0]["id"] == hook["id"] and len(sandbox_webflow.state("acme")["webhooks"]) == 1
+
+    # A visitor submits the form: the sandbox signs with the OAuth app's client secret; the Hub verifies it.
+    [sent] = webflow_webhooks.submit_form("acme", sandbox_webflow.SITE_ID, "Contact Us", {"email": "v@example.com"})
+    assert sent["signed"] and sent["status"] == 200, sent
+    assert webflow_webhooks.submit_form("acme", sandbox_webflow.SITE_ID, "Newsletter", {"email": "x@example.com"}) \
+        == []                                                                  # filtered out by filter.name
+    [event] = handled(cid)
+    assert event["trigger"] == "form_submitted" and event["status"] == "handled"
+    assert event["output"]["name"] == "Contact Us" and event["output"]["data"] == {"email": "v@example.com"}
+
+
+def test_webflow_cms_item_created_is_delivered_after_an_api_create(session, world, creds_env):
+    cid = webflow_oauth(session, world, "cms")
+    subscribe.subscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="cms_item_created",
+                        params={"site_id": sandbox_webflow.SITE_ID})
+    session.commit()
+    result = run_action(cid, "create_cms_item", {"collection_id": sandbox_webflow.COLLECTION_ID,
+                                                 "field_data": {"name": "Launch", "slug": "launch"}}, mode="live")
+    assert result.ok, result.error
+    [event] = handled(cid)
+    assert event["trigger"] == "cms_item_created" and event["output"]["fieldData"]["slug"] == "launch"
+    assert sandbox_webflow.state("cms")["deliveries"][0]["signed"] is True
+
+
+def test_webflow_site_token_connection_is_refused_before_any_call(connect, session, creds_env):
+    cid = connect("webflow")
+    with pytest.raises(InvalidInput, match="site token.*OAuth"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="form_submitted")
+    assert sandbox_webflow.state("acme")["webhooks"] == {}
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed")) is None
+
+
+def test_webflow_limit_and_refusals_quote_the_provider(session, world, creds_env):
+    cid = webflow_oauth(session, world, "full")
+    with sandbox_webflow.STORE.use("full") as data:   # the site already has Webflow's maximum for the trigger
+        for n in range(webflow_webhooks.LIMIT_PER_TRIGGER):
+            data["webhooks"][f"w{n}"] = {"id": f"w{n}", "triggerType": "form_submission", "siteId": data["sites"][
+                sandbox_webflow.SITE_ID]["id"], "url": f"https://hooks.example.com/{n}", "_secret": None}
+    with pytest.raises(InvalidInput, match=r"Webflow refused the subscription: .*400.*limit of 75"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="form_submitted",
+                            params={"site_id": sandbox_webflow.SITE_ID})
+    with pytest.raises(InvalidInput, match="Webflow refused the subscription: .*404.*site cannot be found"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="cms_item_created",
+                            params={"site_id": "ffffffffffffffffffffffff"})
+    with pytest.raises(InvalidInput, match="no Webflow site id"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="cms_item_created")
+    with pytest.raises(InvalidInput, match="takes no parameter scope_name"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="form_submitted",
+                            params={"scope_name": "x"})
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed")) is None
+
+
+# ------------------------------------------------------------------------------------------------ HubSpot
+DEV_KEY = "sbx_dev.developer-key"
+APP = hubspot_webhooks.app_id("dev")
+
+
+def with_app(session, key: str = DEV_KEY, app: int = APP) -> None:  # type: ignore[no-untyped-def]
+    apps.set_app(session, actor="admin@layers.example", service="hubspot", app_id=str(app), developer_api_key=key,
+                 sandbox=True)
+    session.commit()
+
+
+def test_hubspot_subscription_sets_the_app_target_and_events_are_dispatched_by_portal(connect, session, creds_env):
+    with_app(session)
+    acme, beta = connect("hubspot", "acme"), connect("hubspot", "beta")
+    requests: list[dict] = []
+    resource = subscribe.subscribe(session, actor="eng@layers.example", connection_id=acme, service="hubspot",
+                                   trigger="contact_created_updated", params={"properties": "email, phone"},
+                                   requests=requests)
+    session.commit()
+    target = inbound.app_url(creds_env, "hubspot", str(APP))
+    app = hubspot_webhooks.state("dev")["apps"][str(APP)]
+    assert app["settings"]["targetUrl"] == target == resource["targetUrl"]
+    assert app["settings"]["throttling"] == {"maxConcurrentRequests": 10}
+    assert sorted((s["eventType"], s.get("propertyName"), s["active"]) for s in app["subscriptions"].values()) == [
+        ("contact.creation", None, True), ("contact.propertyChange", "email", True),
+        ("contact.propertyChange", "phone", True)]
+    _contract(requests, validate_hubspot_request)
+    assert [r["method"] for r in requests] == ["GET", "GET", "PUT", "GET", "POST", "POST", "POST"]
+    assert DEV_KEY not in str(requests)
+    assert session.get(Connection, acme).provider_metadata["hub_id"] == sandbox_hubspot.portal_id("acme")
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed"))
+    assert entry.after["url"] == target and entry.after["previous_target"] is None and len(entry.after["created"]) == 3
+    assert DEV_KEY not in str(entry.after) and "sbx_secret" not in str(entry.after)
+
+    # A second connection (another portal) adds its trigger's subscription; the target URL is not rewritten.
+    subscribe.subscribe(session, actor="eng", connection_id=beta, service="hubspot", trigger="deal_stage_changed")
+    session.commit()
+    app = hubspot_webhooks.state("dev")["apps"][str(APP)]
+    assert len(app["subscriptions"]) == 4 and app["settings"]["targetUrl"] == target
+
+    # HubSpot then sends each portal's events to the one app URL, signed with the app's client secret.
+    [to_acme] = hubspot_webhooks.fire(APP, "acme", [{"subscriptionType": "contact.creation", "objectId": 51}])
+    [to_beta] = hubspot_webhooks.fire(APP, "beta", [
+        {"subscriptionType": "deal.propertyChange", "objectId": 9001, "propertyName": "dealstage",
+         "propertyValue": "closedwon"},
+        {"subscriptionType": "deal.propertyChange", "objectId": 9001, "propertyName": "amount"}])   # not subscribed
+    [orphan] = hubspot_webhooks.fire(APP, "nobody", [{"subscriptionType": "contact.creation", "objectId": 1}])
+    assert (to_acme["status"], to_beta["status"], to_beta["events"], orphan["status"]) == (200, 200, 1, 200)
+    [a] = handled(acme)
+    assert a["trigger"] == "contact_created_updated" and a["output"]["portalId"] == sandbox_hubspot.portal_id("acme")
+    [b] = handled(beta)
+    assert b["trigger"] == "deal_stage_changed" and b["output"]["propertyValue"] == "closedwon"
+
+
+def test_hubspot_app_route_verifies_the_signature_and_knows_its_apps(connect, session, creds_env):
+    with_app(session)
+    cid = connect("hubspot", "acme")
+    subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+    session.commit()
+    target = inbound.app_url(creds_env, "hubspot", str(APP))
+    body = dumps([{"eventId": 7, "subscriptionId": 1, "portalId": sandbox_hubspot.portal_id("acme"), "appId": APP,
+                   "occurredAt": 1, "subscriptionType": "deal.propertyChange", "objectId": 9001,
+                   "propertyName": "dealstage", "propertyValue": "closedwon"}])
+    assert post(target, body, hubspot(SECRET, target, body)).status_code == 401       # not the app's secret
+    assert post(target + "0", body, hubspot("sbx_secret_hubspot", target + "0", body)).status_code == 404
+    assert counts(cid) == (0, 0)
+    ok = post(target, body, hubspot("sbx_secret_hubspot", target, body))
+    assert ok.status_code == 200 and ok.json()["events"] == 1
+    assert post(target, body, hubspot("sbx_secret_hubspot", target, body)).json()["duplicates"] == 1
+    assert handled(cid)[0]["trigger"] == "deal_stage_changed"
+
+
+def test_hubspot_refusals_name_the_problem(connect, session, creds_env):
+    cid = connect("hubspot", "acme")
+    with pytest.raises(InvalidInput, match="HubSpot app \\(sandbox\\) is not set: run `layers-hub webhooks app set"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+    with_app(session, key="not-a-sandbox-developer-key")
+    with pytest.raises(InvalidInput, match="refused the app's developer API key: .*401.*API key provided is invalid"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+    with_app(session, app=APP + 1)
+    with pytest.raises(InvalidInput, match=f"HubSpot refused the subscription: .*404.*App {APP + 1} not found"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+    with_app(session)
+    session.get(Connection, cid).auth_type = "api_key"
+    session.commit()
+    with pytest.raises(InvalidInput, match="private-app token.*only be set in HubSpot"):
+        subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed")) is None
+    assert hubspot_webhooks.state("dev")["apps"] == {}
+
+
+def test_app_credentials_are_sealed_audited_as_a_hint_and_rotated_with_the_keys(session, creds_env, monkeypatch):
+    with_app(session)
+    row = session.scalar(select(ProviderApp))
+    assert DEV_KEY.encode() not in row.secret_blob and row.hint == "••••-key"
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "provider_app.updated"))
+    assert entry.after == {"service": "hubspot", "sandbox": True, "app_id": str(APP), "developer_api_key": "••••-key"}
+    assert apps.get_app(session, "hubspot", sandbox=True).developer_api_key == DEV_KEY
+    assert apps.get_app(session, "hubspot", sandbox=False) is None
+    with pytest.raises(InvalidInput, match="number"):
+        apps.set_app(session, actor="a", service="hubspot", app_id="my-app", developer_api_key=DEV_KEY)
+    monkeypatch.setenv("HUB_ENCRYPTION_KEYS", f"{KEY_B},{KEY_A}")
+    report = rotate_keys()
+    assert report.failed == [] and report.reencrypted >= 1
+    monkeypatch.setenv("HUB_ENCRYPTION_KEYS", KEY_B)
+    session.expire_all()
+    assert apps.get_app(session, "hubspot", sandbox=True).developer_api_key == DEV_KEY
+
+
+# ------------------------------------------------------------------------------------------------ page and CLI
+def _bridge(role: str, connection_id: int):  # type: ignore[no-untyped-def]
+    at = signed_in(role)
+    at.switch_page("bridge.py").run()
+    at.selectbox(key="wh_conn").set_value(connection_id).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_page_subscribe_button_draws_the_parameters_and_subscribes(connect, session, creds_env):
+    with_app(session)
+    cid = connect("hubspot", "acme")
+    at = _bridge("engineer", cid)
+    at.selectbox(key="wh_sub_trigger").set_value("deal_stage_changed").run()
+    assert at.text_input(key="wh_sub_deal_stage_changed_properties").value == "dealstage"
+    assert any("every portal that installed the app" in c.value for c in at.caption)
+    at.button(key="wh_subscribe").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("Subscribed deal_stage_changed (Deal stage changed): app ")
+    assert "deal.propertyChange (dealstage)" in at.success[0].value
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed"))
+    assert entry.actor == "engineer@layers.example" and entry.after["trigger"] == "deal_stage_changed"
+
+
+def test_page_shows_the_refusal_and_hides_the_button_from_support(connect, session, creds_env):
+    cid = connect("webflow")
+    at = _bridge("engineer", cid)
+    at.button(key="wh_subscribe").click().run()
+    assert "site token" in at.error[0].value and not at.success
+    support = _bridge("support", cid)
+    assert "wh_subscribe" not in [b.key for b in support.button]
+
+
+def test_cli_stores_the_app_from_stdin_and_subscribes(connect, session, creds_env, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(DEV_KEY + "\n"))
+    assert main(["webhooks", "app", "set", "hubspot", "--app-id", str(APP), "--developer-key-stdin",
+                 "--sandbox"]) == 0
+    assert capsys.readouterr().out.strip() == f"hubspot sandbox app {APP}: developer API key ••••-key stored encrypted"
+    assert main(["webhooks", "app", "list", "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["app id"], row["kind"], row["developer API key"]) == (str(APP), "sandbox", "••••-key")
+    cid = connect("hubspot", "acme")
+    monkeypatch.setenv("HUB_ACTOR", "ops@layers.example")
+    assert main(["webhooks", "subscribe", str(cid), "contact_created_updated", "--param", "properties=email",
+                 "--show-requests"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"subscribed hubspot contact_created_updated: app {APP} → ")
+    assert "contact.propertyChange (email)" in out and "PUT " in out and DEV_KEY not in out
+    session.expire_all()
+    assert session.scalar(select(AuditEntry.actor).where(AuditEntry.action == "webhook.subscribed")) == \
+        "ops@layers.example"
+    assert main(["webhooks", "subscribe", str(cid), "form_submitted"]) == 2
+    assert "cannot subscribe" in capsys.readouterr().err
+    assert main(["webhooks", "app", "set", "hubspot", "--app-id", "1"]) == 2
+    assert "stdin only" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import uvicorn
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from db.base import utcnow
 from db.models import AuditEntry, Connection
 from db.models_webhooks import WebhookDelivery, ZapierHook
 from db.session import session_scope
@@ -227,3 +229,112 @@ def test_a_delivery_is_claimed_once_by_concurrent_senders(connect, session, cred
     with ThreadPoolExecutor(4) as pool:
         results = [s for batch in pool.map(lambda _: zapier.send([delivery_id]), range(4)) for s in batch]
     assert results.count("delivered") == 1 and len(r.received) == 1
+
+
+def _stuck(session, hook, age: timedelta, attempts: int = 0) -> int:  # type: ignore[no-untyped-def]
+    """A delivery whose sender claimed it ``age`` ago and stopped (the row is still "sending")."""
+    delivery_id = zapier.enqueue(session, hook, {"x": 1})
+    delivery = session.get(WebhookDelivery, delivery_id)
+    delivery.status, delivery.claimed_at, delivery.attempts = "sending", utcnow() - age, attempts
+    session.commit()
+    return delivery_id
+
+
+def test_a_delivery_left_sending_past_its_lease_is_resent_once_with_the_same_id(connect, session, creds_env, rec):
+    r, target, _ = rec
+    cid = connect("zapier")
+    with_secret(session, cid)
+    hook = _hook(session, cid, f"{target}/crashed")
+    delivery_id = _stuck(session, hook, zapier.CLAIM_LEASE + timedelta(minutes=1))
+    msg_id = session.get(WebhookDelivery, delivery_id).msg_id
+    with session_scope() as s:
+        assert zapier.due(s) == [delivery_id]
+    assert zapier.send([delivery_id]) == ["delivered"]
+    assert [h["webhook-id"] for h, _ in r.received] == [msg_id]      # receivers drop it if the first one arrived
+    session.expire_all()
+    delivery = session.get(WebhookDelivery, delivery_id)
+    assert delivery.status == "delivered" and delivery.attempts == 2      # the interrupted send counts
+    assert [a["status"] for a in delivery.log] == [None, 200] and delivery.log[0]["error"] == zapier.INTERRUPTED
+    with session_scope() as s:
+        assert zapier.due(s) == []
+    assert zapier.send([delivery_id]) == ["delivered"] and len(r.received) == 1
+
+
+def test_a_fresh_claim_is_not_touched(connect, session, creds_env, rec):
+    r, target, _ = rec
+    cid = connect("zapier")
+    with_secret(session, cid)
+    hook = _hook(session, cid, f"{target}/busy")
+    delivery_id = _stuck(session, hook, zapier.CLAIM_LEASE - timedelta(minutes=1))
+    with session_scope() as s:
+        assert zapier.due(s) == []
+    assert zapier.send([delivery_id]) == ["sending"] and r.received == []
+    session.expire_all()
+    delivery = session.get(WebhookDelivery, delivery_id)
+    assert delivery.attempts == 0 and delivery.log == []
+
+
+def test_the_cli_send_pass_reclaims_an_expired_delivery(connect, session, creds_env, rec, capsys):
+    from services.cli import main
+
+    r, target, _ = rec
+    cid = connect("zapier")
+    with_secret(session, cid)
+    hook = _hook(session, cid, f"{target}/cli")
+    stuck = _stuck(session, hook, timedelta(hours=2))
+    fresh = _stuck(session, hook, timedelta(seconds=5))
+    assert main(["webhooks", "send"]) == 0
+    assert capsys.readouterr().out.strip() == f"sent 1 pending delivery: #{stuck} delivered"
+    assert len(r.received) == 1
+    session.expire_all()
+    assert session.get(WebhookDelivery, fresh).status == "sending"
+
+
+def test_concurrent_senders_reclaim_an_expired_delivery_once(connect, session, creds_env, rec):
+    from concurrent.futures import ThreadPoolExecutor
+
+    r, target, _ = rec
+    cid = connect("zapier")
+    with_secret(session, cid)
+    hook = _hook(session, cid, f"{target}/race")
+    delivery_id = _stuck(session, hook, timedelta(hours=1))
+    with ThreadPoolExecutor(4) as pool:
+        results = [s for batch in pool.map(lambda _: zapier.send([delivery_id]), range(4)) for s in batch]
+    assert results.count("delivered") == 1 and len(r.received) == 1, results
+    session.expire_all()
+    assert session.get(WebhookDelivery, delivery_id).attempts == 2
+
+
+def test_a_sender_that_outlived_its_lease_leaves_the_new_senders_outcome(connect, session, creds_env, rec,
+                                                                         monkeypatch):
+    r, target, _ = rec
+    cid = connect("zapier")
+    with_secret(session, cid)
+    hook = _hook(session, cid, f"{target}/slow")
+    delivery_id = zapier.enqueue(session, hook, {"x": 1})
+    session.commit()
+    taken_over = utcnow()
+
+    def another_sender_takes_over(_: float) -> None:      # runs between our attempts, after our lease "expired"
+        with session_scope() as s:
+            s.get(WebhookDelivery, delivery_id).claimed_at = taken_over
+
+    monkeypatch.setattr(zapier, "SLEEP", another_sender_takes_over)
+    r.script[:] = [(503, {})]
+    assert zapier.send([delivery_id]) == ["reclaimed"] and len(r.received) == 2
+    session.expire_all()
+    delivery = session.get(WebhookDelivery, delivery_id)
+    assert delivery.status == "sending" and delivery.claimed_at == taken_over and delivery.log == []
+
+
+def test_a_delivery_interrupted_too_often_gives_up_without_sending(connect, session, creds_env, rec):
+    r, target, _ = rec
+    cid = connect("zapier")
+    with_secret(session, cid)
+    hook = _hook(session, cid, f"{target}/poison")
+    delivery_id = _stuck(session, hook, timedelta(hours=1), attempts=zapier.MAX_ATTEMPTS - 1)
+    assert zapier.send([delivery_id]) == ["failed"] and r.received == []
+    session.expire_all()
+    delivery = session.get(WebhookDelivery, delivery_id)
+    assert delivery.attempts == zapier.MAX_ATTEMPTS
+    assert [a["error"] for a in delivery.log] == [zapier.INTERRUPTED, f"gave up after {zapier.MAX_ATTEMPTS} attempts"]

@@ -61,6 +61,7 @@ class FieldSpec(_Model):
     pattern: str | None = None
     description: str | None = None
     enum: list[str] | None = None
+    default: Any = None          # used when the caller gives no value (e.g. a trigger's subscribe parameters)
 
 
 class RequestSpec(_Model):

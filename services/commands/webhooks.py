@@ -1,4 +1,4 @@
-"""`layers-hub webhooks events|failures|deliveries|replay|send` (issue 9: the webhook inbox from the shell)."""
+"""`layers-hub webhooks events|failures|deliveries|replay|send|prune` (issue 9: the webhook inbox from the shell)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import json
 import os
 
 from db.session import session_scope
-from services.commands.common import HubParser, table
+from services.commands import webhook_subscribe
+from services.commands.common import HubParser, non_negative_int, table
 from services.errors import HubError
+from services.webhooks.retention import EVENT_DAYS, REJECTION_DAYS
 
 
 def _rows(frame) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -26,19 +28,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
+def _actor(session, as_: str | None) -> str:  # type: ignore[no-untyped-def]
+    """``--as EMAIL`` (an active staff user), else HUB_ACTOR, else "cli"."""
     from services import staff
+
+    if not as_:
+        return os.environ.get("HUB_ACTOR", "cli")
+    me = staff.find_active(session, as_)
+    if me is None:
+        raise HubError(f"--as {as_}: not an active staff user")
+    return me.email
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
     from services.webhooks.inbound import replay
     from services.webhooks.zapier import send
 
     with session_scope() as session:
-        actor = os.environ.get("HUB_ACTOR", "cli")
-        if args.as_:
-            me = staff.find_active(session, args.as_)
-            if me is None:
-                raise HubError(f"--as {args.as_}: not an active staff user")
-            actor = me.email
-        event, queued = replay(session, actor=actor, event_id=args.event_id)
+        event, queued = replay(session, actor=_actor(session, args.as_), event_id=args.event_id)
         line = (f"event #{event.id}: {event.status}" + (f" ({event.trigger})" if event.trigger else "")
                 + (f": {event.error}" if event.error else ""))
     sent = send(queued)
@@ -48,13 +55,29 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_send(args: argparse.Namespace) -> int:
     """Send deliveries left pending (e.g. the process stopped between handling and sending)."""
-    from services.webhooks.zapier import pending, send
+    from services.webhooks.zapier import due, send
 
     with session_scope() as session:
-        ids = pending(session)
+        ids = due(session)
     statuses = send(ids)
     print(f"sent {len(ids)} pending deliver{'y' if len(ids) == 1 else 'ies'}"
           + (": " + ", ".join(f"#{i} {s}" for i, s in zip(ids, statuses, strict=True)) if ids else ""))
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Delete what is past retention (or only count it with --dry-run); one audit row per real run."""
+    from services.webhooks import retention
+
+    with session_scope() as session:
+        report = retention.prune(session, actor=_actor(session, args.as_), event_days=args.older_than,
+                                 rejection_days=args.rejections_older_than, dry_run=args.dry_run)
+    days = {"webhook_rejections": report.rejection_days}
+    rows = [{"table": name, "rows": report.counts()[name], "older than": f"{days.get(name, report.event_days)} days",
+             "what": what} for name, what in retention.TABLES]
+    print(table(rows, ["table", "rows", "older than", "what"]))
+    print(f"dry run: would delete {report.total} rows, nothing deleted" if report.dry_run
+          else f"deleted {report.total} rows (audited as webhooks.pruned)")
     return 0
 
 
@@ -73,5 +96,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     replay.add_argument("event_id", type=int)
     replay.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
     replay.set_defaults(func=cmd_replay)
-    send = wh_sub.add_parser("send", help="send outbound deliveries left pending")
+    send = wh_sub.add_parser("send", help="send outbound deliveries left pending or interrupted mid-send")
     send.set_defaults(func=cmd_send)
+    prune = wh_sub.add_parser("prune", help="delete old failed verifications, handled events and finished "
+                              "deliveries (audited); unhandled or failed events and unsent deliveries are kept")
+    prune.add_argument("--older-than", type=non_negative_int, default=EVENT_DAYS, metavar="DAYS",
+                       help=f"handled/ignored events and finished deliveries older than DAYS (default {EVENT_DAYS})")
+    prune.add_argument("--rejections-older-than", type=non_negative_int, default=REJECTION_DAYS, metavar="DAYS",
+                       help=f"failed verifications older than DAYS (default {REJECTION_DAYS})")
+    prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    prune.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
+    prune.set_defaults(func=cmd_prune)
+    webhook_subscribe.register(wh_sub)   # subscribe, app list|set

@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from db.models import Connection
 from db.models_credentials import WebhookSecret
+from db.models_webhooks import ProviderApp
 from db.session import session_scope
 from services.vault import Sealed, VaultError, aad, get_vault
 
 # (table used as associated data, model, blob attribute)
-SEALED_COLUMNS = (("connections", Connection, "credential_blob"), ("webhook_secrets", WebhookSecret, "secret_blob"))
+SEALED_COLUMNS = (("connections", Connection, "credential_blob"), ("webhook_secrets", WebhookSecret, "secret_blob"),
+                  ("provider_apps", ProviderApp, "secret_blob"))
 
 
 @dataclass

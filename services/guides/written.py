@@ -87,10 +87,10 @@ def read(slug: str, directory: Path | None = None) -> Written | None:
     return parse(slug, path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def problems(written: Written | None) -> list[str]:
+def problems(written: Written | None, slug: str = "<slug>") -> list[str]:
     """Why the written part is not complete yet (empty: complete and publishable)."""
     if written is None:
-        return ["no written guide yet (docs/integrations/<slug>.md)"]
+        return [f"no written guide yet (docs/integrations/{slug}.md)"]
     found = []
     for s in SECTIONS:
         body = written.sections.get(s.key)

@@ -21,11 +21,13 @@ from services.sandbox import (
     calendly,
     faults,
     hubspot,
+    hubspot_webhooks,
     mailchimp,
     make,
     n8n,
     salesforce,
     webflow,
+    webflow_webhooks,
     wordpress,
     zapier,
 )
@@ -35,6 +37,8 @@ PROVIDERS: dict[str, SandboxProvider] = {
     m.PROVIDER.slug: m.PROVIDER
     for m in (hubspot, activecampaign, mailchimp, calendly, wordpress, webflow, salesforce, n8n, make, zapier)
 }
+# Importing these adds their routes to the HubSpot and Webflow providers (app and site webhooks).
+WEBHOOK_MODULES = (hubspot_webhooks, webflow_webhooks)
 PREFIX = "/sandbox"
 __all__ = ["PROVIDERS", "PREFIX", "mount", "rewrite", "root_url", "default_config", "sandbox_account"]
 

@@ -188,6 +188,14 @@ class OAuthServer:
             return grant.account if alive else None
         return sandbox_account(token)
 
+    def issued_client(self, token: str | None) -> str | None:
+        """The client id a live access token was issued to by this server (None: not issued here, or dead)."""
+        with self._lock:
+            grant = self._access.get(token or "")
+        if grant is None or grant.revoked or (grant.expires is not None and grant.expires <= self.now()):
+            return None
+        return grant.client_id
+
     def expire_all(self) -> None:
         """Test helper: every issued access token is now expired."""
         with self._lock:

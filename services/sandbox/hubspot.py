@@ -17,6 +17,7 @@ Served under ``/sandbox/hubspot/api`` (= https://api.hubapi.com):
   GET   /account-info/v3/details
 Object types are accepted as names or ids (deals = 0-3), like HubSpot. ``state(account)`` returns a
 deep copy of an account's data for tests. Facts marked B in shared/reference/providers.md carry "# B".
+App-level webhooks (developer ``hapikey``) and their deliveries: ``hubspot_webhooks.py``.
 """
 
 from __future__ import annotations
@@ -239,6 +240,24 @@ OAUTH = OAuthServer(
 Handler = Callable[[Request, str, Any], Awaitable[Response]]
 
 
+async def checked_body(request: Request) -> Any:
+    """The request's JSON body (None when empty) after HubSpot's OpenAPI check, or the error response."""
+    raw = await request.body()
+    body: Any = openapi.NO_BODY
+    if raw.strip():
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            return _error(400, "VALIDATION_ERROR", f"Invalid input JSON on line 1, column 1: {exc}")
+    try:
+        _, problems = openapi.check_request(request.method, str(request.url), body)
+    except FileNotFoundError:   # specs folder absent (deployment without ../shared): skip the check
+        problems = []
+    if problems:
+        return _spec_error(problems)
+    return None if body is openapi.NO_BODY else body
+
+
 def _api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Auth, fault switches, JSON parsing and the OpenAPI check, then the handler (request, account, body)."""
     async def endpoint(request: Request) -> Response:
@@ -248,20 +267,10 @@ def _api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return fault
         if account is None:
             return _auth_failure(bearer(request))
-        raw = await request.body()
-        body: Any = openapi.NO_BODY
-        if raw.strip():
-            try:
-                body = json.loads(raw)
-            except ValueError as exc:
-                return _error(400, "VALIDATION_ERROR", f"Invalid input JSON on line 1, column 1: {exc}")
-        try:
-            _, problems = openapi.check_request(request.method, str(request.url), body)
-        except FileNotFoundError:   # specs folder absent (deployment without ../shared): skip the check
-            problems = []
-        if problems:
-            return _spec_error(problems)
-        response = await handler(request, account, None if body is openapi.NO_BODY else body)
+        body = await checked_body(request)
+        if isinstance(body, Response):
+            return body
+        response = await handler(request, account, body)
         response.headers.setdefault("X-HubSpot-Correlation-Id", str(uuid.uuid4()))   # B: on every response
         return response
     return endpoint

@@ -14,7 +14,7 @@ Every response carries X-RateLimit-Limit / X-RateLimit-Remaining; past the per-m
 or 60 for an account whose name contains "starter" or "basic") the answer is 429 with Retry-After.
 Each sandbox account has site 0123456789abcdef01234567 (custom domain ...456a) and a "Blog Posts"
 collection 0123456789abcdef01234568, the ids the catalog's examples use. ``state(account)`` returns a
-deep copy of an account's data for tests.
+deep copy of an account's data for tests. Site webhooks and their deliveries: ``webflow_webhooks.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -81,6 +82,8 @@ def _seed(account: str) -> State:
                        for s, t, r in FIELDS],
             "items": {}}},
         "publishes": [],           # successful site publishes: {siteId, at, customDomains, subdomain}
+        "webhooks": {},            # site webhooks by id (services/sandbox/webflow_webhooks.py)
+        "deliveries": [],          # webhook deliveries sent: {webhookId, triggerType, url, status, signed}
     }
 
 
@@ -337,7 +340,19 @@ async def create_item(request: Request, account: str, body: Any) -> Response:
             collection["items"][item["id"]] = item
             created.append(_public_item(item))
     answer = {"items": created} if batch else created[0]
-    return JSONResponse(answer, status_code=202)   # V: create-item response status-code 202
+    # Site webhooks (collection_item_created) are delivered after the answer, off the event loop.
+    site_id = collection["siteId"]
+    task = BackgroundTask(_notify_created, account, site_id, request.path_params["collection_id"], created) \
+        if ITEM_LISTENERS else None
+    return JSONResponse(answer, status_code=202, background=task)   # V: create-item response status-code 202
+
+
+ITEM_LISTENERS: list[Callable[[str, str, str, list[dict[str, Any]]], None]] = []   # webflow_webhooks registers
+
+
+def _notify_created(account: str, site_id: str, collection_id: str, items: list[dict[str, Any]]) -> None:
+    for listener in ITEM_LISTENERS:
+        listener(account, site_id, collection_id, items)
 
 
 async def get_item(request: Request, account: str, body: Any) -> Response:

@@ -9,7 +9,10 @@ Schemes (catalog ``auth.signature``): hubspot_v3, calendly, webflow, standard_we
 tolerance 5 minutes), shared_header (n8n / Make / Zapier / WordPress plugin: ``X-Layers-Webhook-Secret``
 or the connection's ``webhook_header``), url_secret (Mailchimp audiences, ActiveCampaign: ``?secret=``).
 The keys are the connection's live webhook secrets (services/credentials/webhook_secrets.py), so a
-rotation keeps the previous secret valid for its overlap window.
+rotation keeps the previous secret valid for its overlap window, plus, for OAuth connections of HubSpot and
+Webflow, the OAuth app's client secret they sign with (services/webhooks/apps.py). ``receive_app`` serves
+HubSpot's app-level URL ``/hooks/hubspot/apps/<app id>`` and stores each event on the connection(s) of its
+``portalId``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from services.credentials import signatures
 from services.credentials.signatures import SignatureError
 from services.credentials.webhook_secrets import live_webhook_secrets
 from services.errors import NotFound
+from services.webhooks import apps
 from services.webhooks.triggers import map_event, split
 
 log = logging.getLogger(__name__)
@@ -184,8 +188,11 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
         return Outcome(200, "webhook URL validated")   # Mailchimp checks the URL with a GET (or empty POST)
     if method != "POST":
         return Outcome(405, "only POST is accepted")
+    # The connection's own secrets, plus the OAuth app's client secret where the provider signs with it
+    # (HubSpot v3, Webflow: services/webhooks/apps.py).
+    secrets = live_webhook_secrets(session, conn.id) + apps.signing_secrets(service, conn)
     try:
-        verify(scheme or "", live_webhook_secrets(session, conn.id), conn=conn, method=method, url=url,
+        verify(scheme or "", secrets, conn=conn, method=method, url=url,
                headers=headers, query=query, body=body, now=now)
     except SignatureError as exc:
         return _reject(session, conn, service, 401, f"verification failed: {exc}")
@@ -193,17 +200,27 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
         payload = parse_body(body, {k.lower(): v for k, v in headers.items()}.get("content-type", ""))
     except Rejected as exc:
         return _reject(session, conn, service, exc.status, exc.reason)
-    body_hash = "sha256:" + hashlib.sha256(body).hexdigest()
     items = split(service, payload, headers)
     outcome = Outcome(200, "accepted")
-    for index, (event_type, provider_id, item) in enumerate(items):
-        key = f"id:{provider_id}"[:200] if provider_id else (body_hash if len(items) == 1 else f"{body_hash}#{index}")
+    _store(session, conn, service, scheme or "", list(enumerate(items)), len(items), body, outcome)
+    if not outcome.event_ids and outcome.duplicates:
+        outcome.message = "duplicate (already received)"
+    return outcome
+
+
+def _store(session: Session, conn: Connection, service: str, scheme: str,
+           items: list[tuple[int, tuple[str | None, str | None, Any]]], total: int, body: bytes,
+           outcome: Outcome) -> None:
+    """Store the (index, event) pairs of one delivery of ``total`` events on ``conn``, de-duplicated."""
+    body_hash = "sha256:" + hashlib.sha256(body).hexdigest()
+    for index, (event_type, provider_id, item) in items:
+        key = f"id:{provider_id}"[:200] if provider_id else (body_hash if total == 1 else f"{body_hash}#{index}")
         if session.scalar(select(WebhookEvent.id).where(WebhookEvent.connection_id == conn.id,
                                                         WebhookEvent.dedupe_key == key)) is not None:
             outcome.duplicates += 1
             continue
         event = WebhookEvent(connection_id=conn.id, service=service, event_type=event_type, dedupe_key=key,
-                             scheme=scheme or "", status="received", payload=redact(item), attempts=0)
+                             scheme=scheme, status="received", payload=redact(item), attempts=0)
         try:
             with session.begin_nested():
                 session.add(event)
@@ -212,7 +229,73 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
             outcome.duplicates += 1
             continue
         outcome.event_ids.append(event.id)
-    if not outcome.event_ids and outcome.duplicates:
+
+
+APP_ROUTED = ("hubspot",)   # providers that send every install's events to one app-level URL
+
+
+def app_url(base_url: str, service: str, app_id: str) -> str:
+    """The app-level target URL (HubSpot app webhook settings): ``/hooks/<service>/apps/<app id>``."""
+    return f"{base_url.rstrip('/')}/hooks/{service}/apps/{app_id}"
+
+
+def _portal_connections(session: Session, service: str, sandbox: bool) -> dict[str, list[Connection]]:
+    """OAuth connections (not revoked) of ``service`` by the portal (hub) id they learned from the token
+    response or at Subscribe. Read in Python: the hub id sits in a JSON column; a provider has few connections
+    compared with events, and an index on a JSON path differs between SQLite and PostgreSQL."""
+    rows = session.scalars(select(Connection).join(Integration, Integration.id == Connection.integration_id)
+                           .where(Integration.slug == service, Connection.sandbox == sandbox,
+                                  Connection.auth_type == "oauth2", Connection.status != "revoked")
+                           .order_by(Connection.id)).all()
+    out: dict[str, list[Connection]] = {}
+    for conn in rows:
+        hub_id = (conn.provider_metadata or {}).get("hub_id") or (conn.config or {}).get("hub_id")
+        if hub_id is not None:
+            out.setdefault(str(hub_id), []).append(conn)
+    return out
+
+
+def receive_app(session: Session, *, service: str, app_id: str, method: str, url: str,
+                headers: Mapping[str, str], body: bytes, now: float | None = None) -> Outcome:
+    """``POST /hooks/<service>/apps/<app id>``: HubSpot sends the events of every portal that installed the app to
+    the app's one target URL. Verify with the app's client secret (HubSpot v3), then store each event on the
+    connection(s) whose hub id is the event's ``portalId``; events of portals without a connection are counted
+    and dropped (answered 200, so HubSpot does not retry them). A failed verification is logged, not stored:
+    ``webhook_rejections`` rows belong to a connection and this URL has none."""
+    if len(body) > MAX_BODY:
+        return Outcome(413, f"payload over {MAX_BODY} bytes")
+    app = apps.find_app(session, service, app_id) if service in APP_ROUTED else None
+    if app is None:
+        return Outcome(404, f"unknown {service} app {app_id}")
+    if method != "POST":
+        return Outcome(405, "only POST is accepted")
+    secret = apps.client_secret(service, sandbox=app[1])
+    try:
+        if not secret:
+            raise SignatureError("the app's OAuth client secret is not configured")
+        signatures.verify_hubspot_v3([secret], method=method, uri=url, body=body, headers=headers, now=now)
+        payload = parse_body(body, {k.lower(): v for k, v in headers.items()}.get("content-type", ""))
+    except SignatureError as exc:
+        log.info("webhook rejected: %s app %s: %s", service, app_id, exc)
+        return Outcome(401, f"verification failed: {exc}")
+    except Rejected as exc:
+        return Outcome(exc.status, exc.reason)
+    items = split(service, payload, headers)
+    by_portal: dict[str, list[tuple[int, tuple[str | None, str | None, Any]]]] = {}
+    for index, event in enumerate(items):
+        portal = event[2].get("portalId") if isinstance(event[2], dict) else None
+        by_portal.setdefault(str(portal), []).append((index, event))
+    connections = _portal_connections(session, service, app[1])
+    outcome, unmatched = Outcome(200, "accepted"), 0
+    for portal, group in by_portal.items():
+        targets = connections.get(portal, [])
+        unmatched += 0 if targets else len(group)
+        for conn in targets:
+            _store(session, conn, service, "hubspot_v3", group, len(items), body, outcome)
+    if unmatched:
+        log.info("webhook: %s app %s: %s event(s) for portals without a connection", service, app_id, unmatched)
+        outcome.message = f"accepted; {unmatched} event(s) for portals without a connection were dropped"
+    elif not outcome.event_ids and outcome.duplicates:
         outcome.message = "duplicate (already received)"
     return outcome
 

@@ -67,8 +67,8 @@ def rejections(session: Session, connection_id: int | None = None, limit: int = 
     if connection_id is not None:
         q = q.where(WebhookRejection.connection_id == connection_id)
     rows = [{"received": r.received_at, "connection": r.connection_id, "service": r.service,
-             "status": r.status_code, "reason": r.reason} for r in session.scalars(q)]
-    return pd.DataFrame(rows, columns=["received", "connection", "service", "status", "reason"])
+             "HTTP status": r.status_code, "reason": r.reason} for r in session.scalars(q)]
+    return pd.DataFrame(rows, columns=["received", "connection", "service", "HTTP status", "reason"])
 
 
 def _host(url: str) -> str:

@@ -44,15 +44,25 @@ def _public_url(request: Request) -> str:
     return load_settings().base_url + request.url.path + (f"?{query}" if query else "")
 
 
-def _receive(**kwargs: Any) -> inbound.Outcome:
+def _receive(receiver: Any = inbound.receive, **kwargs: Any) -> inbound.Outcome:
     with session_scope() as session:
-        return inbound.receive(session, **kwargs)
+        return receiver(session, **kwargs)
 
 
 async def hook_route(request: Request) -> Response:
     """``POST /hooks/<service>/<connection_id>``: verify, store, answer at once, handle afterwards."""
+    return await _accept(request, inbound.receive, connection_id=request.path_params["connection_id"],
+                         query=dict(request.query_params))
+
+
+async def app_hook_route(request: Request) -> Response:
+    """``POST /hooks/<service>/apps/<app_id>``: one app-level URL for every portal (HubSpot), dispatched by
+    ``portalId`` to the connections (services/webhooks/inbound.receive_app)."""
+    return await _accept(request, inbound.receive_app, app_id=request.path_params["app_id"])
+
+
+async def _accept(request: Request, receiver: Any, **target: Any) -> Response:
     service = request.path_params["service"]
-    connection_id = request.path_params["connection_id"]
     try:
         body = await _read_limited(request, inbound.MAX_BODY)
     except ClientDisconnect:
@@ -61,8 +71,8 @@ async def hook_route(request: Request) -> Response:
         return _error(413, f"payload over {inbound.MAX_BODY} bytes")
     try:
         outcome = await anyio.to_thread.run_sync(partial(
-            _receive, service=service, connection_id=connection_id, method=request.method, url=_public_url(request),
-            headers=dict(request.headers), query=dict(request.query_params), body=body))
+            _receive, receiver, service=service, method=request.method, url=_public_url(request),
+            headers=dict(request.headers), body=body, **target))
     except Exception as exc:  # never a traceback to the sender
         log.error("webhook receive failed: %s", type(exc).__name__)
         return _error(500, "internal error")
@@ -117,6 +127,7 @@ async def zapier_samples_route(request: Request) -> Response:
 
 def webhook_routes() -> list[BaseRoute]:
     return [Route("/hooks/{service}/{connection_id:int}", hook_route, methods=["GET", "POST"]),
+            Route("/hooks/{service}/apps/{app_id}", app_hook_route, methods=["GET", "POST"]),
             Route("/api/zapier/hooks", zapier_hooks_route, methods=["GET", "POST"]),
             Route("/api/zapier/hooks/{hook_id:int}", zapier_hook_route, methods=["DELETE"]),
             Route("/api/zapier/samples/{event}", zapier_samples_route, methods=["GET"])]

@@ -1,29 +1,50 @@
-"""Create a trigger's webhook subscription at the provider, pointing at the connection's inbound URL and
-signed with the connection's webhook secret.
+"""Create a trigger's webhook subscription at the provider, pointing at the Hub's inbound URL, so that what the
+provider then sends is verified and stored by ``/hooks/...`` (services/webhooks/inbound.py).
 
-Supported: Calendly (``POST /webhook_subscriptions {url, events, organization, user, scope,
-signing_key}``, V: api-docs; the signing key is the connection's current webhook secret, created if
-missing). Not yet: HubSpot (app-level: the target URL is an app setting and subscriptions are made with
-the developer account's credentials, not a customer connection) and Webflow (``POST
-/sites/{site_id}/webhooks {triggerType, url}``; the sandbox has no webhook endpoint to test against).
+- **Calendly** (``POST /webhook_subscriptions {url, events, organization, user, scope, signing_key}``, V:
+  api-docs): the connection's inbound URL, the trigger's events, and the connection's current webhook secret as
+  ``signing_key`` (created if missing), which Calendly then signs with.
+- **Webflow** (``GET`` then ``POST /sites/{site_id}/webhooks {triggerType, url, filter?}``, V: webhooks.yml): the
+  connection's inbound URL on its site (the ``site_id`` connection field, or the ``site_id`` parameter);
+  ``filter.name`` from ``form_name`` (form_submission only). A webhook with the same trigger type, URL and filter
+  is reused, not duplicated; Webflow allows 75 per trigger type per site. Webflow signs only webhooks created by
+  an OAuth app, with the app's client secret (V: changelog "Webhook signatures"), so only OAuth connections can
+  subscribe, and the Hub verifies with that client secret (services/webhooks/apps.py). A site-token connection
+  is refused: its deliveries would arrive unsigned and fail verification.
+- **HubSpot** (``services/webhooks/subscribe_hubspot.py``): app-level. HubSpot sends every portal's events to the
+  app's one target URL, so the Hub points it at ``/hooks/hubspot/apps/<app id>``, which dispatches events by
+  ``portalId`` to the connection(s) with that hub id; subscribing a connection makes sure the target URL and the
+  trigger's subscriptions (active) exist, using the app id + developer API key the Hub keeps, and records the
+  connection's hub id. Private-app connections are refused (their webhooks are set in HubSpot only).
+
+Every subscription is audited as ``webhook.subscribed`` (URL, events, provider ids; never a secret). A refusal
+raises ``InvalidInput`` naming the provider and quoting its message (e.g. Webflow's 75-per-trigger limit); missing
+app credentials or client secrets are named with the setting to fix.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.models import Connection, Integration
 from services import audit
-from services.catalog import load_catalog
+from services.catalog import FieldSpec, TriggerSpec, load_catalog
+from services.catalog.spec import placeholders
 from services.config import load_settings
+from services.credentials.oauth import env_names
 from services.credentials.webhook_secrets import live_webhook_secrets, rotate_webhook_secret
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 from services.executors.run import connection_client
 from services.provider_errors import IntegrationError
+from services.webhooks import apps
 from services.webhooks.inbound import inbound_url
 
-SUPPORTED = ("calendly",)
+SUPPORTED = ("calendly", "hubspot", "webflow")
+HUB_FILLED = {"hubspot": {"app_id"}}   # subscribe inputs the Hub fills itself (the app id from its app settings)
 
 
 def subscribable(service: str) -> list[str]:
@@ -33,33 +54,151 @@ def subscribable(service: str) -> list[str]:
     return [t.key for t in load_catalog().get(service).triggers.values() if t.subscribe]
 
 
+def parameters(service: str, trigger: str) -> dict[str, FieldSpec]:
+    """What a caller may give when subscribing: the trigger's inputs (minus what the Hub fills) and connection
+    fields named in the subscribe path (the connection's value is the default, e.g. Webflow ``site_id``)."""
+    spec = load_catalog().get(service)
+    trig = spec.triggers[trigger]
+    out = {k: f for k, f in trig.inputs.items() if k not in HUB_FILLED.get(service, set())}
+    for name in sorted(placeholders(trig.subscribe.path if trig.subscribe else "")):
+        if name in spec.connection_fields and name not in out:
+            out[name] = spec.connection_fields[name].model_copy(
+                update={"required": False, "description": f"Default: the connection's {name}"})
+    return out
+
+
+def _values(service: str, trigger: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    fields = parameters(service, trigger)
+    unknown = sorted(set(params or {}) - set(fields))
+    if unknown:
+        raise InvalidInput(f"{service} {trigger!r} takes no parameter {', '.join(unknown)} "
+                           f"(it takes: {', '.join(fields) or 'none'})")
+    values: dict[str, Any] = {}
+    for name, field in fields.items():
+        value = (params or {}).get(name)
+        if isinstance(value, str) and field.type == "array":
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        values[name] = value if value not in (None, "", []) else field.default
+    return values
+
+
+def connection_service(session: Session, connection_id: int) -> str:
+    """The integration slug of a connection (the CLI takes only the connection id)."""
+    slug = session.scalar(select(Integration.slug).join(Connection, Connection.integration_id == Integration.id)
+                          .where(Connection.id == connection_id))
+    if slug is None:
+        raise NotFound(f"connection {connection_id} not found")
+    return slug
+
+
 def subscribe(session: Session, *, actor: str, connection_id: int, service: str, trigger: str,
-              scope: str = "user") -> dict[str, Any]:
-    """Create the subscription at the provider; returns the provider's resource (audited, no secret)."""
+              scope: str = "user", params: dict[str, Any] | None = None,
+              requests: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Create the subscription at the provider; returns the provider's resource (audited, no secret).
+
+    ``params``: see ``parameters(service, trigger)``; ``scope`` is Calendly's. When ``requests`` is a list, the
+    redacted HTTP exchanges are appended to it (contract tests, the CLI's --show-requests)."""
     if trigger not in subscribable(service):
         raise InvalidInput(f"the Hub cannot subscribe to {service} {trigger!r} yet")
+    if connection_service(session, connection_id) != service:
+        raise NotFound(f"connection {connection_id} is not a {service} connection")
+    conn = session.get(Connection, connection_id)
+    assert conn is not None
+    if conn.status == "revoked":
+        raise InvalidInput(f"connection #{connection_id} is revoked")
     spec = load_catalog().get(service).triggers[trigger]
-    secrets = live_webhook_secrets(session, connection_id)
-    secret = secrets[0] if secrets else rotate_webhook_secret(session, actor=actor, connection_id=connection_id)
+    values = _values(service, trigger, params)
+    if service == "hubspot":
+        from services.webhooks import subscribe_hubspot
+
+        resource, detail = subscribe_hubspot.subscribe(session, conn=conn, trigger=spec, values=values,
+                                                       requests=requests)
+    elif service == "webflow":
+        resource, detail = _webflow(session, conn=conn, trigger=spec, values=values, requests=requests)
+    else:
+        resource, detail = _calendly(session, actor=actor, conn=conn, trigger=spec, scope=scope, requests=requests)
+    audit.record(session, actor=actor, action="webhook.subscribed", entity_type="connection", entity_id=connection_id,
+                 after={"service": service, "trigger": trigger, "events": list(spec.events), **detail})
+    session.flush()
+    return resource
+
+
+def summary(service: str, resource: dict[str, Any]) -> str:
+    """One line for the page and the CLI: what the provider now holds."""
+    if service == "hubspot":
+        subs = ", ".join(f"{s['eventType']}" + (f" ({s['propertyName']})" if s.get("propertyName") else "")
+                         for s in resource.get("subscriptions", []))
+        return f"app {resource['appId']} → {resource['targetUrl']}: {subs}"
+    if service == "webflow":
+        hooks = resource.get("webhooks", [])
+        return ", ".join(f"{h['triggerType']} webhook {h['id']}" for h in hooks) + f" → {resource.get('url')}"
+    return str(resource.get("uri") or "created")
+
+
+def _collect(requests: list[dict[str, Any]] | None, client: Any) -> None:
+    if requests is not None:
+        requests.extend(e.as_dict() for e in client.exchanges)
+
+
+def _calendly(session: Session, *, actor: str, conn: Connection, trigger: TriggerSpec, scope: str,
+              requests: list[dict[str, Any]] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    secrets = live_webhook_secrets(session, conn.id)
+    secret = secrets[0] if secrets else rotate_webhook_secret(session, actor=actor, connection_id=conn.id)
     # Commit the secret before the provider holds it: the provider must never sign with a key the Hub lost
     # to a later rollback (and the connection's client reads in its own session).
     session.commit()
-    url = inbound_url(load_settings().base_url, service, connection_id)
-    client, _, _ = connection_client(connection_id, mode="live", action=f"subscribe:{trigger}")
+    url = inbound_url(load_settings().base_url, "calendly", conn.id)
+    client, _, _ = connection_client(conn.id, mode="live", action=f"subscribe:{trigger.key}")
     try:
         me = client.request("GET", "/users/me").json()["resource"]
-        body = {"url": url, "events": list(spec.events), "organization": me["current_organization"],
+        body = {"url": url, "events": list(trigger.events), "organization": me["current_organization"],
                 "scope": scope, "signing_key": secret}
         if scope == "user":
             body["user"] = me["uri"]
-        assert spec.subscribe is not None
-        resource = client.request(spec.subscribe.method, spec.subscribe.path, json=body).json()["resource"]
+        assert trigger.subscribe is not None
+        resource = client.request(trigger.subscribe.method, trigger.subscribe.path, json=body).json()["resource"]
     except IntegrationError as exc:
-        raise InvalidInput(f"{service} refused the subscription: {exc}") from None
+        raise InvalidInput(f"Calendly refused the subscription: {exc}") from None
     finally:
+        _collect(requests, client)
         client.close()
-    audit.record(session, actor=actor, action="webhook.subscribed", entity_type="connection", entity_id=connection_id,
-                 after={"service": service, "trigger": trigger, "events": list(spec.events), "url": url,
-                        "subscription": resource.get("uri")})
-    session.flush()
-    return resource
+    return resource, {"url": url, "subscription": resource.get("uri")}
+
+
+def _webflow(session: Session, *, conn: Connection, trigger: TriggerSpec, values: dict[str, Any],
+             requests: list[dict[str, Any]] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    if conn.auth_type != "oauth2":
+        raise InvalidInput(f"Webflow connection #{conn.id} uses a site token: Webflow signs webhook deliveries "
+                           "only for webhooks created by an OAuth app, so the Hub could not verify them. "
+                           "Reconnect it with OAuth to subscribe.")
+    if not apps.client_secret("webflow", sandbox=conn.sandbox):
+        raise InvalidInput("Webflow signs deliveries with the OAuth app's client secret, which the Hub needs to "
+                           f"verify them: set {env_names('webflow')[1]}")
+    site_id = values.get("site_id") or (conn.config or {}).get("site_id")
+    if not site_id:
+        raise InvalidInput(f"no Webflow site id: connection #{conn.id} has none; pass site_id")
+    url = inbound_url(load_settings().base_url, "webflow", conn.id)
+    session.commit()   # no transaction held while the provider is called (the client uses its own sessions)
+    assert trigger.subscribe is not None
+    path = trigger.subscribe.path.replace("{site_id}", quote(str(site_id), safe=""))
+    client, _, _ = connection_client(conn.id, mode="live", action=f"subscribe:{trigger.key}")
+    hooks, created = [], 0
+    try:
+        existing = client.request("GET", path).json().get("webhooks") or []
+        for event in trigger.events:
+            body: dict[str, Any] = {"triggerType": event, "url": url}
+            if values.get("form_name") and event == "form_submission":
+                body["filter"] = {"name": values["form_name"]}
+            found = next((w for w in existing if w.get("triggerType") == event and w.get("url") == url
+                          and (w.get("filter") or None) == body.get("filter")), None)
+            if found is None:
+                found = client.request(trigger.subscribe.method, path, json=body).json()
+                created += 1
+            hooks.append(found)
+    except IntegrationError as exc:
+        raise InvalidInput(f"Webflow refused the subscription: {exc}") from None
+    finally:
+        _collect(requests, client)
+        client.close()
+    return ({"url": url, "siteId": site_id, "webhooks": hooks},
+            {"url": url, "site_id": site_id, "webhooks": [h.get("id") for h in hooks], "created": created})

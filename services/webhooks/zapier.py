@@ -11,18 +11,25 @@ headers (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``, signed wi
 connection's current secret), go through ProviderClient (pacing from the catalog's Zapier limits), are
 retried with backoff on 429 (honouring Retry-After), 5xx and network errors, and a 410 answer disables
 the hook (the Zap was deleted).
+
+A sender claims a delivery (pending → sending, ``claimed_at`` set, committed) before any HTTP. The claim
+is a lease: a row still ``sending`` ``CLAIM_LEASE`` after its claim (its sender died mid-send) is
+reclaimed by the next delivery pass (``due`` + ``send``) and sent again with the same ``webhook-id``, so
+the receiver can drop the copy if the first send did arrive.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
@@ -38,9 +45,15 @@ from services.netguard import UnsafeUrl
 from services.provider_client import ProviderClient
 from services.provider_errors import IntegrationError
 
+log = logging.getLogger(__name__)
+
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = 1.0        # seconds; doubled per attempt (1, 2, 4, 8)
 MAX_RETRY_AFTER = 60.0
+# A live send takes at most ~10 min (5 attempts x (15 s timeout + up to 60 s pacing) + 4 waits of up to 60 s).
+# The lease must outlast that, or a slow sender that is still alive would see its row sent a second time.
+CLAIM_LEASE = timedelta(minutes=15)
+INTERRUPTED = "interrupted: no outcome recorded (the sender stopped); resent with the same webhook-id"
 SLEEP: Callable[[float], None] = time.sleep
 
 
@@ -142,8 +155,18 @@ def enqueue(session: Session, hook: ZapierHook, payload: dict[str, Any], *, even
     return delivery.id
 
 
-def pending(session: Session) -> list[int]:
-    return list(session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.status == "pending")
+def _expired(now: datetime) -> Any:
+    """A ``sending`` row whose claim is older than the lease (rows claimed before claims carried a time: by
+    creation time)."""
+    claimed = func.coalesce(WebhookDelivery.claimed_at, WebhookDelivery.created_at)
+    return and_(WebhookDelivery.status == "sending", claimed < now - CLAIM_LEASE)
+
+
+def due(session: Session, now: datetime | None = None) -> list[int]:
+    """What a delivery pass sends: pending deliveries, and deliveries whose claim expired mid-send."""
+    when = now or utcnow()
+    return list(session.scalars(select(WebhookDelivery.id)
+                                .where(or_(WebhookDelivery.status == "pending", _expired(when)))
                                 .order_by(WebhookDelivery.id)))
 
 
@@ -169,33 +192,53 @@ def _delay(attempt: int, error: IntegrationError | None) -> float:
 
 def send(delivery_ids: list[int], *, out: Outbound | None = None, sleep: Callable[[float], None] | None = None,
          max_attempts: int = MAX_ATTEMPTS, db_url: str | None = None) -> list[str]:
-    """Send pending deliveries (each: a short read, the HTTP attempts outside any transaction, a short write).
+    """Send due deliveries (each: a short claim, the HTTP attempts outside any transaction, a short write).
 
-    A delivery claimed by someone else (no longer pending) is skipped. Returns the final statuses."""
+    A delivery another sender holds (lease not expired) or that is finished is skipped. Returns the final
+    statuses ("reclaimed" when this sender outlived its lease and another sender took the delivery over)."""
     return [_send_one(i, out=out, sleep=sleep or SLEEP, max_attempts=max_attempts, db_url=db_url)
             for i in delivery_ids]
+
+
+def _claim(session: Session, delivery_id: int, now: datetime) -> str | None:
+    """pending → sending, or take over a ``sending`` row whose lease expired: each a conditional UPDATE, so of
+    concurrent senders one wins (PostgreSQL re-checks the WHERE on the row version it waited for)."""
+    values = {"status": "sending", "claimed_at": now}
+    for how, condition in (("claimed", WebhookDelivery.status == "pending"), ("reclaimed", _expired(now))):
+        stmt = (update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, condition).values(**values)
+                .execution_options(synchronize_session=False))
+        if session.execute(stmt).rowcount == 1:
+            return how
+    return None
 
 
 def _send_one(delivery_id: int, *, out: Outbound | None, sleep: Callable[[float], None], max_attempts: int,
               db_url: str | None) -> str:
     from db.session import session_scope
 
-    with session_scope(db_url) as session:   # claim: pending -> sending (atomic), committed before any HTTP
-        claimed = session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
-                                                                WebhookDelivery.status == "pending")
-                                  .values(status="sending")).rowcount
+    claimed_at = utcnow()
+    with session_scope(db_url) as session:   # the claim, committed before any HTTP
+        how = _claim(session, delivery_id, claimed_at)
         delivery = session.get(WebhookDelivery, delivery_id)
-        if delivery is None or claimed != 1:
+        if delivery is None or how is None:
             return "skipped" if delivery is None else delivery.status
+        earlier, prior = list(delivery.log or []), delivery.attempts or 0
+        if how == "reclaimed":   # the interrupted send counts as an attempt: it may have reached the target
+            prior += 1
+            earlier.append({"at": claimed_at.isoformat(), "status": None, "error": INTERRUPTED})
+            delivery.attempts, delivery.log = prior, earlier
+            log.warning("webhook delivery %s: claim expired mid-send, resending", delivery_id)
         hook = session.get(ZapierHook, delivery.hook_id)
         secrets = live_webhook_secrets(session, hook.connection_id)
-        if not secrets or not hook.active:
+        if not secrets or not hook.active or prior >= max_attempts:
+            reason = ("the connection has no signing secret" if not secrets
+                      else "the hook is disabled" if not hook.active else f"gave up after {prior} attempts")
             delivery.status, delivery.finished_at = "failed", utcnow()
-            delivery.log = [{"at": utcnow().isoformat(), "status": None,
-                             "error": "the hook is disabled" if secrets else "the connection has no signing secret"}]
+            delivery.log = [*earlier, {"at": utcnow().isoformat(), "status": None, "error": reason}]
             return delivery.status
         client = _client(session, hook, out)
-        target, msg_id, secret = hook.target_url, delivery.msg_id, secrets[0]
+        hook_id, target, secret = hook.id, hook.target_url, secrets[0]
+        msg_id = delivery.msg_id   # the webhook-id: the same on every send, so receivers can drop copies
         body = json.dumps(delivery.payload, separators=(",", ":"), default=str).encode()
         payload = delivery.payload
     attempts: list[dict[str, Any]] = []
@@ -223,19 +266,26 @@ def _send_one(delivery_id: int, *, out: Outbound | None, sleep: Callable[[float]
                 outcome = "disabled"
                 break
             retryable = status is None or status == 429 or status >= 500
-            if not retryable or len(attempts) >= max_attempts:
+            if not retryable or prior + len(attempts) >= max_attempts:
                 break
-            sleep(_delay(len(attempts), error))
+            sleep(_delay(prior + len(attempts), error))
     finally:
         client.close()
     with session_scope(db_url) as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        delivery.status, delivery.attempts, delivery.log = outcome, len(attempts), attempts
-        delivery.last_status_code, delivery.finished_at = status, utcnow()
+        # Only while the claim is still ours: past the lease another sender may have taken the row over.
+        mine = and_(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "sending",
+                    WebhookDelivery.claimed_at == claimed_at)
+        stmt = (update(WebhookDelivery).where(mine)
+                .values(status=outcome, attempts=prior + len(attempts), log=[*earlier, *attempts],
+                        last_status_code=status, finished_at=utcnow())
+                .execution_options(synchronize_session=False))
+        if session.execute(stmt).rowcount != 1:
+            log.warning("webhook delivery %s: lease lost to another sender; its outcome stands", delivery_id)
+            return "reclaimed"
         if outcome == "disabled":
-            hook = session.get(ZapierHook, delivery.hook_id)
+            hook = session.get(ZapierHook, hook_id)
             hook.active, hook.disabled_at = False, utcnow()
             hook.disabled_reason = "the target answered 410 Gone"
             audit.record(session, actor="system", action="zapier_hook.disabled", entity_type="zapier_hook",
-                         entity_id=hook.id, after={"reason": hook.disabled_reason, "delivery": delivery_id})
+                         entity_id=hook_id, after={"reason": hook.disabled_reason, "delivery": delivery_id})
     return outcome

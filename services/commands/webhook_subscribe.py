@@ -1,0 +1,94 @@
+"""`layers-hub webhooks subscribe` and `layers-hub webhooks app list|set` (issue 9: provider subscriptions).
+
+Registered under the `webhooks` command by services/commands/webhooks.py. Secrets are read from stdin only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from db.session import session_scope
+from services.commands.common import HubParser, table
+from services.errors import HubError
+
+
+def _actor(session, as_: str | None) -> str:  # type: ignore[no-untyped-def]
+    from services.commands.webhooks import _actor as actor
+
+    return actor(session, as_)
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise HubError(f"--param {pair!r}: expected NAME=VALUE")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    from services.webhooks import subscribe
+
+    requests: list[dict] = []
+    with session_scope() as session:
+        service = subscribe.connection_service(session, args.connection_id)
+        resource = subscribe.subscribe(session, actor=_actor(session, args.as_), connection_id=args.connection_id,
+                                       service=service, trigger=args.trigger, scope=args.scope,
+                                       params=_params(args.param), requests=requests)
+    print(f"subscribed {service} {args.trigger}: {subscribe.summary(service, resource)}")
+    if args.show_requests:   # redacted (no tokens, no developer key)
+        for r in requests:
+            print(f"{r['method']} {r['url']} -> {r['status']}")
+    return 0
+
+
+def cmd_app_list(args: argparse.Namespace) -> int:
+    from services.webhooks import apps
+
+    with session_scope() as session:
+        rows = [apps.describe(info) for info in apps.list_apps(session)]
+    columns = ["service", "kind", "app id", "developer API key", "updated by", "updated at"]
+    print(json.dumps(rows, indent=2) if args.format == "json" else table(rows, columns))
+    return 0
+
+
+def cmd_app_set(args: argparse.Namespace) -> int:
+    from services.commands.connections import _read_stdin
+    from services.webhooks import apps
+
+    if not args.developer_key_stdin:
+        raise HubError("the developer API key is read from stdin only: pass --developer-key-stdin")
+    key = _read_stdin("developer API key")
+    with session_scope() as session:
+        info = apps.set_app(session, actor=_actor(session, args.as_), service=args.service, app_id=args.app_id,
+                            developer_api_key=key, sandbox=args.sandbox)
+    print(f"{info.service} {'sandbox' if info.sandbox else 'production'} app {info.app_id}: developer API key "
+          f"{info.hint} stored encrypted")
+    return 0
+
+
+def register(wh_sub: argparse._SubParsersAction) -> None:
+    sub = wh_sub.add_parser("subscribe", help="create a trigger's webhook subscription at the provider (audited)")
+    sub.add_argument("connection_id", type=int, metavar="CONNECTION")
+    sub.add_argument("trigger", help="trigger key, e.g. form_submitted, contact_created_updated, event_scheduled")
+    sub.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="a subscribe parameter, e.g. form_name=Contact, site_id=..., properties=email,phone")
+    sub.add_argument("--scope", choices=("user", "organization"), default="user", help="Calendly's scope")
+    sub.add_argument("--show-requests", action="store_true", help="print the (redacted) requests sent")
+    sub.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
+    sub.set_defaults(func=cmd_subscribe)
+    app = wh_sub.add_parser("app", help="the Hub's own provider apps (HubSpot app id + developer API key)")
+    app_sub = app.add_subparsers(dest="app_command", required=True, parser_class=HubParser)
+    listing = app_sub.add_parser("list", help="stored apps (the key's last 4 characters only)")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.set_defaults(func=cmd_app_list)
+    setter = app_sub.add_parser("set", help="store the app id and the developer API key (encrypted; audited)")
+    setter.add_argument("service", choices=("hubspot",))
+    setter.add_argument("--app-id", required=True, metavar="ID")
+    setter.add_argument("--developer-key-stdin", action="store_true", help="read the developer API key from stdin")
+    setter.add_argument("--sandbox", action="store_true", help="the app used by sandbox connections")
+    setter.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
+    setter.set_defaults(func=cmd_app_set)

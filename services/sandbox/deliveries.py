@@ -1,0 +1,39 @@
+"""Outbound webhook deliveries of the sandbox providers (Webflow site webhooks, HubSpot app webhooks).
+
+The sandbox runs inside the Hub's server, and anyone may register a sandbox webhook, so it only delivers to
+the Hub's own inbound routes: a URL whose path starts with ``/hooks/`` on a loopback host or on the host of
+HUB_BASE_URL. Any other URL is recorded as skipped and nothing is sent: a sandbox must never become a way
+to make the server call arbitrary addresses. One attempt with a 10 s timeout (real providers retry; the
+sandbox does not). Tests may set ``TRANSPORT`` to an ``http.MockTransport``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from services import http
+from services.config import load_settings
+
+TRANSPORT: Any = None
+TIMEOUT = 10.0
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def allowed(url: str) -> bool:
+    """Whether the sandbox may deliver to ``url`` (the Hub's own /hooks/ routes only)."""
+    parts = urlsplit(url)
+    hosts = {*LOOPBACK, urlsplit(load_settings().base_url).hostname}
+    return parts.scheme in ("http", "https") and parts.hostname in hosts and parts.path.startswith("/hooks/")
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """POST one delivery; returns ``{"status", "skipped", "error"}`` (never raises)."""
+    if not allowed(url):
+        return {"status": None, "skipped": True, "error": "the sandbox only delivers to the Hub's /hooks/ URLs"}
+    try:
+        with http.make_client(transport=TRANSPORT, timeout=TIMEOUT) as client:
+            response = client.post(url, content=body, headers=headers)
+    except http.HTTPError as exc:
+        return {"status": None, "skipped": False, "error": type(exc).__name__}
+    return {"status": response.status_code, "skipped": False, "error": None}
