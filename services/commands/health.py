@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from services.commands.common import table
+from services.commands.common import positive_int, table
 
 
 def _concurrency(value: str) -> int:
@@ -62,7 +62,8 @@ def cmd_bench_sweep(args: argparse.Namespace) -> int:
     from services.monitoring.bench import bench_sweep
 
     print(json.dumps(bench_sweep(database_url(), connections=args.connections, latency_ms=args.latency_ms,
-                                 concurrency=args.concurrency, services=args.services)), flush=True)
+                                 concurrency=args.concurrency, services=args.services,
+                                 accounts=args.accounts)), flush=True)
     return 0
 
 
@@ -77,6 +78,9 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--concurrency", type=_concurrency, default=48, help="sweep workers (default 48)")
     bench.add_argument("--services", type=_services, default=DEFAULT_SERVICES,
                        help=f"comma-separated sandbox integrations (default {','.join(DEFAULT_SERVICES)})")
+    bench.add_argument("--accounts", type=positive_int, default=None,
+                       help="sandbox accounts the connections share (default: one per organization, i.e. one "
+                            "per connection and provider); fewer accounts put the providers' rate limits to work")
     bench.set_defaults(func=cmd_bench_sweep)
 
 

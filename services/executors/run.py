@@ -8,6 +8,8 @@ typed errors, the call log); the result carries the redacted HTTP exchanges.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -31,39 +33,69 @@ from services.provider_errors import AuthError, IntegrationError, NetworkError
 MODES = ("test", "live")
 
 
+@dataclass(frozen=True)
+class StoredConnection:
+    """What a client needs from a connection row, secrets opened (never logged or shown)."""
+    id: int
+    slug: str
+    status: str
+    auth_type: str
+    sandbox: bool
+    base_url: str | None
+    integration_id: int
+    expires_at: datetime | None
+    config: dict[str, Any]
+    secrets: dict[str, Any] = field(repr=False)
+
+
+def _stored(conn: Connection, slug: str) -> StoredConnection:
+    return StoredConnection(conn.id, slug, conn.status, conn.auth_type, conn.sandbox, conn.base_url,
+                            conn.integration_id, conn.expires_at,
+                            {**(conn.provider_metadata or {}), **(conn.config or {})}, read_secrets(conn))
+
+
+def load_connections(connection_ids: list[int], *, db_url: str | None = None) -> dict[int, StoredConnection]:
+    """Many connections in a few queries (a sweep loads its thousand at once instead of one query each)."""
+    out: dict[int, StoredConnection] = {}
+    with session_scope(db_url) as s:
+        for start in range(0, len(connection_ids), 500):
+            chunk = connection_ids[start:start + 500]
+            for conn, slug in s.execute(select(Connection, Integration.slug)
+                                        .join(Integration, Integration.id == Connection.integration_id)
+                                        .where(Connection.id.in_(chunk))):
+                out[conn.id] = _stored(conn, slug)
+    return out
+
+
 def connection_client(connection_id: int, *, mode: str = "test", action: str | None = None,
                       db_url: str | None = None, out: Outbound | None = None, log: bool = True,
+                      stored: StoredConnection | None = None,
                       **client_options: Any) -> tuple[ProviderClient, dict[str, Any], Any]:
-    """A ProviderClient for a stored connection, with its config (fields + provider metadata)."""
+    """A ProviderClient for a stored connection, with its config (fields + provider metadata).
+
+    ``stored``: the connection as just loaded by ``load_connections`` (else it is read now)."""
     out = out or Outbound()
-    with session_scope(db_url) as s:
-        # One query, not two gets: a sweep calls this for every connection.
-        row = s.execute(select(Connection, Integration.slug)
-                        .join(Integration, Integration.id == Connection.integration_id)
-                        .where(Connection.id == connection_id)).first()
-        if row is None:
+    if stored is None:
+        stored = load_connections([connection_id], db_url=db_url).get(connection_id)
+        if stored is None:
             raise NotFound(f"connection {connection_id} not found")
-        conn, slug = row
-        spec = load_catalog().get(slug)
-        if conn.status in ("revoked", "needs_reauth"):
-            raise ReauthRequired(f"{spec.name} connection #{conn.id} is {conn.status.replace('_', ' ')}: "
-                                 "ask the customer to reconnect")
-        secrets = read_secrets(conn)
-        config = {**(conn.provider_metadata or {}), **(conn.config or {})}
-        auth_type, sandbox, override, integration_id = conn.auth_type, conn.sandbox, conn.base_url, conn.integration_id
-        expires_at = conn.expires_at
-    base_url = base_url_for(spec, config, sandbox_connection=sandbox, out=out, override=override) or ""
-    if auth_type == "oauth2":
+    spec = load_catalog().get(stored.slug)
+    if stored.status in ("revoked", "needs_reauth"):
+        raise ReauthRequired(f"{spec.name} connection #{stored.id} is {stored.status.replace('_', ' ')}: "
+                             "ask the customer to reconnect")
+    secrets, config, sandbox = stored.secrets, stored.config, stored.sandbox
+    base_url = base_url_for(spec, config, sandbox_connection=sandbox, out=out, override=stored.base_url) or ""
+    if stored.auth_type == "oauth2":
         auth: Any = token_auth(connection_id, db_url=db_url, out=out,
-                               known=(secrets.get("access_token") or "", expires_at))
+                               known=(secrets.get("access_token") or "", stored.expires_at))
     else:
-        auth = static_auth(spec, auth_type, secrets, config)
-    client = ProviderClient(spec=spec, base_url=base_url, auth=auth, integration_id=integration_id,
+        auth = static_auth(spec, stored.auth_type, secrets, config)
+    client = ProviderClient(spec=spec, base_url=base_url, auth=auth, integration_id=stored.integration_id,
                             connection_id=connection_id,
                             account_key=pacing_key(spec, base_url, connection_id, secrets, sandbox), mode=mode,
                             action=action, secrets=secrets, sandbox_connection=sandbox, out=out,
                             log=call_log(db_url) if log else None, **client_options)
-    return client, config, secrets
+    return client, dict(config), dict(secrets)
 
 
 def pacing_key(spec: Any, base_url: str, connection_id: int, secrets: dict[str, Any], sandbox: bool) -> str:

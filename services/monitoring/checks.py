@@ -26,7 +26,7 @@ from services.credentials.oauth_hooks import get_hook
 from services.credentials.outbound import Outbound
 from services.credentials.refresh import token_auth
 from services.errors import HubError, PermissionDenied
-from services.executors.run import connection_client
+from services.executors.run import StoredConnection, connection_client
 from services.monitoring.diagnosis import Diagnosis, diagnose
 from services.provider_errors import IntegrationError
 
@@ -63,7 +63,8 @@ def _error(category: str, message: str) -> dict[str, Any]:
 
 
 def probe(connection_id: int, *, db_url: str | None = None, out: Outbound | None = None,
-          view: ConnectionView | None = None, flush: bool = True) -> CheckResult:
+          view: ConnectionView | None = None, flush: bool = True,
+          stored: StoredConnection | None = None) -> CheckResult:
     """Run the integration's credential check with the stored credential; never raises for a provider error."""
     out = out or Outbound()
     if view is None:
@@ -73,7 +74,7 @@ def probe(connection_id: int, *, db_url: str | None = None, out: Outbound | None
     started = time.perf_counter()
     client, error, status, skipped = None, None, None, False
     try:
-        client, config, _ = connection_client(connection_id, mode="test", db_url=db_url, out=out)
+        client, config, _ = connection_client(connection_id, mode="test", db_url=db_url, out=out, stored=stored)
         template = get_hook(spec.auth.token_hook).check_template if view.auth_type == "oauth2" else None
         if template:   # e.g. Mailchimp's metadata call wants "OAuth <token>"
             client.auth = token_auth(connection_id, db_url=db_url, out=out, template=template)

@@ -28,6 +28,7 @@ from services.catalog import load_catalog
 from services.credentials.connections import ConnectionView, list_connections
 from services.credentials.outbound import Outbound
 from services.errors import InvalidInput, PermissionDenied
+from services.executors.run import StoredConnection, load_connections
 from services.monitoring.alerts import AlertEvent, evaluate_and_deliver
 from services.monitoring.checks import CheckResult, next_status, probe
 
@@ -77,9 +78,10 @@ class PooledTransport(http.BaseTransport):
         self._transport.close()
 
 
-def _safe_probe(view: ConnectionView, db_url: str | None, out: Outbound | None) -> CheckResult:
+def _safe_probe(view: ConnectionView, db_url: str | None, out: Outbound | None,
+                stored: StoredConnection | None = None) -> CheckResult:
     try:
-        return probe(view.id, db_url=db_url, out=out, view=view, flush=False)
+        return probe(view.id, db_url=db_url, out=out, view=view, flush=False, stored=stored)
     except Exception as exc:   # one broken connection must not stop the sweep
         error = {"category": "provider", "message": f"the check could not run ({type(exc).__name__})",
                  "status": None, "provider_message": None, "request_id": None, "retry_after": None}
@@ -98,13 +100,14 @@ def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFA
         raise InvalidInput(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
     with session_scope(db_url) as s:
         views = targets(s, service)
+    stored = load_connections([v.id for v in views], db_url=db_url)   # a few queries, not one per check
     pooled = PooledTransport() if out is None else None
     outbound = out or Outbound(transport=pooled)
     started_at, started = utcnow(), time.perf_counter()
     results: list[CheckResult] = []
     try:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep") as pool:
-            futures = [pool.submit(_safe_probe, v, db_url, outbound) for v in views]
+            futures = [pool.submit(_safe_probe, v, db_url, outbound, stored.get(v.id)) for v in views]
             for done, future in enumerate(as_completed(futures), start=1):
                 result = future.result()
                 results.append(result)
