@@ -46,11 +46,13 @@ class WebhookEvent(Base):
 
 
 class WebhookRejection(Base):
-    """A delivery to a known connection that failed verification or parsing: why, never the body."""
+    """A delivery to a known connection, or to a provider app's URL (``app_id``, no connection: HubSpot's
+    app-level route), that failed verification or parsing: why, never the body."""
 
     __tablename__ = "webhook_rejections"
     id: Mapped[intpk]
-    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[str | None] = mapped_column(String(64))
     service: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(300))

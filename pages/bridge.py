@@ -27,8 +27,8 @@ if chosen is not None:
 with unit_of_work() as s:
     events, failed = inbox.events(s, chosen), inbox.rejections(s, chosen)
     hooks, deliveries = inbox.hooks(s, chosen), inbox.deliveries(s, chosen)
-for frame in (events, failed, hooks, deliveries):   # "#3 Calendly · Acme" rather than a bare id
-    frame["connection"] = frame["connection"].map(lambda cid: labels.get(cid, f"#{cid}"))
+for frame in (events, failed, hooks, deliveries):   # "#3 Calendly · Acme" rather than a bare id; app names as they are
+    frame["connection"] = frame["connection"].map(lambda c: labels.get(c, c if isinstance(c, str) else f"#{c}"))
 
 shown = {"Received events": events, "Failed verifications": failed, "Outbound deliveries": deliveries}
 for column, (name, frame) in zip(st.columns(len(shown)), shown.items(), strict=True):

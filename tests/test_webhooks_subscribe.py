@@ -25,7 +25,7 @@ from services.sandbox import hubspot_webhooks, store, webflow_webhooks
 from services.sandbox import webflow as sandbox_webflow
 from services.sandbox.fern import validate_webflow_request
 from services.sandbox.openapi import validate_hubspot_request
-from services.webhooks import apps, inbound, subscribe
+from services.webhooks import apps, inbound, inbox, subscribe
 from tests.credentials_support import KEY_A, KEY_B, approve, follow
 from tests.test_pages import signed_in
 from tests.webhooks_support import SECRET, calendly, counts, dumps, handled, hubspot, post, with_secret
@@ -236,6 +236,10 @@ def test_hubspot_app_route_verifies_the_signature_and_knows_its_apps(connect, se
     assert post(target, body, hubspot(SECRET, target, body)).status_code == 401       # not the app's secret
     assert post(target + "0", body, hubspot("sbx_secret_hubspot", target + "0", body)).status_code == 404
     assert counts(cid) == (0, 0)
+    session.expire_all()   # the failed verification is kept as the app's, for the inbox (no connection)
+    [rejected] = inbox.rejections(session).to_dict("records")
+    assert rejected["connection"] == f"hubspot app {APP}" and rejected["HTTP status"] == 401
+    assert "verification failed" in rejected["reason"]
     ok = post(target, body, hubspot("sbx_secret_hubspot", target, body))
     assert ok.status_code == 200 and ok.json()["events"] == 1
     assert post(target, body, hubspot("sbx_secret_hubspot", target, body)).json()["duplicates"] == 1

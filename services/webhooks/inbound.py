@@ -172,6 +172,13 @@ def _reject(session: Session, conn: Connection, service: str, status: int, reaso
     return Outcome(status, reason)
 
 
+def _reject_app(session: Session, service: str, app_id: str, status: int, reason: str) -> Outcome:
+    session.add(WebhookRejection(connection_id=None, app_id=app_id, service=service, status_code=status,
+                                 reason=reason[:300]))
+    log.info("webhook rejected: %s app %s: %s", service, app_id, reason)
+    return Outcome(status, reason)
+
+
 def receive(session: Session, *, service: str, connection_id: int, method: str, url: str,
             headers: Mapping[str, str], query: Mapping[str, str], body: bytes, now: float | None = None) -> Outcome:
     """Verify and store one delivery; the caller answers with ``Outcome.status`` / ``body``."""
@@ -276,10 +283,9 @@ def receive_app(session: Session, *, service: str, app_id: str, method: str, url
         signatures.verify_hubspot_v3([secret], method=method, uri=url, body=body, headers=headers, now=now)
         payload = parse_body(body, {k.lower(): v for k, v in headers.items()}.get("content-type", ""))
     except SignatureError as exc:
-        log.info("webhook rejected: %s app %s: %s", service, app_id, exc)
-        return Outcome(401, f"verification failed: {exc}")
+        return _reject_app(session, service, app_id, 401, f"verification failed: {exc}")
     except Rejected as exc:
-        return Outcome(exc.status, exc.reason)
+        return _reject_app(session, service, app_id, exc.status, exc.reason)
     items = split(service, payload, headers)
     by_portal: dict[str, list[tuple[int, tuple[str | None, str | None, Any]]]] = {}
     for index, event in enumerate(items):

@@ -66,7 +66,9 @@ def rejections(session: Session, connection_id: int | None = None, limit: int = 
     q = select(WebhookRejection).order_by(WebhookRejection.id.desc()).limit(limit)
     if connection_id is not None:
         q = q.where(WebhookRejection.connection_id == connection_id)
-    rows = [{"received": r.received_at, "connection": r.connection_id, "service": r.service,
+    # A rejection on a provider app's URL has no connection: it names the app instead.
+    rows = [{"received": r.received_at, "service": r.service,
+             "connection": r.connection_id if r.connection_id is not None else f"{r.service} app {r.app_id}",
              "HTTP status": r.status_code, "reason": r.reason} for r in session.scalars(q)]
     return pd.DataFrame(rows, columns=["received", "connection", "service", "HTTP status", "reason"])
 
