@@ -33,7 +33,8 @@ from db.models_webhooks import ProviderApp
 from services import audit
 from services.catalog import load_catalog
 from services.credentials.oauth import env_names
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
+from services.integrations import get_integration
 from services.vault import Sealed, aad, get_vault, hint
 
 TABLE = "provider_apps"
@@ -62,13 +63,6 @@ class AppInfo:
     updated_at: datetime
 
 
-def _integration_id(session: Session, service: str) -> int:
-    integration_id = session.scalar(select(Integration.id).where(Integration.slug == service))
-    if integration_id is None:
-        raise NotFound(f"unknown integration {service!r}")
-    return integration_id
-
-
 def _row(session: Session, service: str, sandbox: bool) -> ProviderApp | None:
     return session.scalar(select(ProviderApp).join(Integration, Integration.id == ProviderApp.integration_id)
                           .where(Integration.slug == service, ProviderApp.sandbox == sandbox))
@@ -88,7 +82,7 @@ def set_app(session: Session, *, actor: str, service: str, app_id: str, develope
     row = _row(session, service, sandbox)
     before = {"app_id": row.app_id, "developer_api_key": row.hint} if row is not None else None
     if row is None:
-        row = ProviderApp(integration_id=_integration_id(session, service), sandbox=sandbox, app_id=app_id,
+        row = ProviderApp(integration_id=get_integration(session, service).id, sandbox=sandbox, app_id=app_id,
                           hint="", updated_by=actor)
         session.add(row)
         session.flush()
