@@ -61,14 +61,21 @@ def env_names(slug: str) -> tuple[str, str]:
     return f"{stem}_CLIENT_ID", f"{stem}_CLIENT_SECRET"
 
 
+def client_credentials(slug: str, *, sandbox: bool) -> tuple[str, str | None]:
+    """The Hub's OAuth client id and secret at a provider: the sandbox's public test client, else the
+    HUB_OAUTH_<SLUG>_CLIENT_ID / _CLIENT_SECRET environment variables (empty id / None when unset)."""
+    if sandbox:
+        return f"sbx_client_{slug}", f"sbx_secret_{slug}"
+    id_var, secret_var = env_names(slug)
+    return os.environ.get(id_var, ""), os.environ.get(secret_var) or None
+
+
 def oauth_app(spec: IntegrationSpec, *, sandbox_connection: bool, out: Outbound) -> OAuthApp:
     if "oauth2" not in auth_types(spec):
         raise InvalidInput(f"{spec.name} does not use OAuth")
-    if sandbox_connection:
-        client_id, client_secret = f"sbx_client_{spec.slug}", f"sbx_secret_{spec.slug}"   # public test client
-    else:
+    client_id, client_secret = client_credentials(spec.slug, sandbox=sandbox_connection)
+    if not sandbox_connection:
         id_var, secret_var = env_names(spec.slug)
-        client_id, client_secret = os.environ.get(id_var, ""), os.environ.get(secret_var) or None
         if not client_id or not client_secret:
             raise InvalidInput(f"{spec.name} OAuth is not configured: set {id_var} and {secret_var} "
                                "(or connect to the sandbox)")

@@ -19,7 +19,6 @@ to a connection's own webhook secrets for OAuth connections of those providers.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +31,7 @@ from db.models import Connection, Integration
 from db.models_webhooks import ProviderApp
 from services import audit
 from services.catalog import load_catalog
-from services.credentials.oauth import env_names
+from services.credentials.oauth import client_credentials
 from services.errors import InvalidInput
 from services.integrations import get_integration
 from services.vault import Sealed, aad, get_vault, hint
@@ -126,9 +125,7 @@ def list_apps(session: Session) -> list[AppInfo]:
 
 def client_secret(service: str, *, sandbox: bool) -> str | None:
     """The OAuth app's client secret (what HubSpot v3 and Webflow sign with), or None when not configured."""
-    if sandbox:
-        return f"sbx_secret_{service}"      # the sandbox's public test client (docs/credentials.md)
-    return os.environ.get(env_names(service)[1]) or None
+    return client_credentials(service, sandbox=sandbox)[1]
 
 
 def signing_secrets(service: str, conn: Connection) -> list[str]:
