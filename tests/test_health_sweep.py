@@ -29,17 +29,20 @@ def breaches(report) -> int:  # type: ignore[no-untyped-def]
 def test_concurrency_is_bounded_by_the_sweep(session, world):
     for _ in range(6):
         sandbox_connection(session, world.org_id, "mailchimp", "acme")
-    faults.arm(faults.Fault("mailchimp", "acme", "slow", times=6, delay_ms=300))
+    # Slow enough that every worker's request is in flight at once even on a loaded CI machine.
+    faults.arm(faults.Fault("mailchimp", "acme", "slow", times=6, delay_ms=800))
     started = time.perf_counter()
     report = run_sweep(actor="support@layers.example", concurrency=3)
     assert report.passed == 6 and mc_sandbox.CONNECTIONS.peak["acme"] == 3
-    assert time.perf_counter() - started >= 0.6, "two waves of three slow checks"
+    assert time.perf_counter() - started >= 1.6, "two waves of three slow checks"
 
 
 def test_the_providers_pacing_holds_across_workers(session, world):
     for _ in range(14):
         sandbox_connection(session, world.org_id, "mailchimp", "acme")
-    faults.arm(faults.Fault("mailchimp", "acme", "slow", times=14, delay_ms=300))
+    # 1.5 s per check: the ten allowed slots fill before the first check ends, however loaded the machine
+    # (with 300 ms a loaded CI machine started only 8 before the first returned).
+    faults.arm(faults.Fault("mailchimp", "acme", "slow", times=14, delay_ms=1500))
     report = run_sweep(actor="support@layers.example", concurrency=14)
     assert report.passed == 14 and breaches(report) == 0
     assert mc_sandbox.CONNECTIONS.peak["acme"] == 10, "Mailchimp allows 10 simultaneous connections per user"
