@@ -194,8 +194,10 @@ def send(delivery_ids: list[int], *, out: Outbound | None = None, sleep: Callabl
          max_attempts: int = MAX_ATTEMPTS, db_url: str | None = None) -> list[str]:
     """Send due deliveries (each: a short claim, the HTTP attempts outside any transaction, a short write).
 
-    A delivery another sender holds (lease not expired) or that is finished is skipped. Returns the final
-    statuses ("reclaimed" when this sender outlived its lease and another sender took the delivery over)."""
+    Returns, per delivery, what this sender did: its final status when it sent it, "skipped" when it did not
+    (another sender holds it, its lease not expired, or it is finished: the row's own status may already be
+    another sender's "delivered", which must not be counted twice), "reclaimed" when this sender outlived its
+    lease and another sender took the delivery over."""
     return [_send_one(i, out=out, sleep=sleep or SLEEP, max_attempts=max_attempts, db_url=db_url)
             for i in delivery_ids]
 
@@ -221,7 +223,7 @@ def _send_one(delivery_id: int, *, out: Outbound | None, sleep: Callable[[float]
         how = _claim(session, delivery_id, claimed_at)
         delivery = session.get(WebhookDelivery, delivery_id)
         if delivery is None or how is None:
-            return "skipped" if delivery is None else delivery.status
+            return "skipped"
         earlier, prior = list(delivery.log or []), delivery.attempts or 0
         if how == "reclaimed":   # the interrupted send counts as an attempt: it may have reached the target
             prior += 1
