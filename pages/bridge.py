@@ -22,7 +22,7 @@ if chosen is not None:
     conn = next(c for c in conns if c["id"] == chosen)
     st.markdown(f"Inbound URL (scheme **{conn['scheme'] or 'none'}**):")
     st.code(inbox.url_for(load_settings().base_url, conn["service"], chosen), language=None)
-    subscribe_panel(staff, chosen, conn["service"])
+    subscribe_panel(staff, chosen, conn["service"], labels[chosen])
 
 with unit_of_work() as s:
     events, failed = inbox.events(s, chosen), inbox.rejections(s, chosen)

@@ -1,9 +1,15 @@
-"""Webhooks & bridge page: "Subscribe at the provider" for one connection (engineers and admins)."""
+"""Webhooks & bridge page: "Subscribe at the provider" and its inverse "Unsubscribe" for one connection
+(engineers and admins)."""
 
 from __future__ import annotations
 
-import streamlit as st
+from collections.abc import Callable
+from typing import Any
 
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from pages.credential_test_panels import exchanges
 from pages.ui import unit_of_work
 from services.catalog import load_catalog
 from services.errors import HubError
@@ -18,8 +24,9 @@ NOTES = {
 }
 
 
-def subscribe_panel(me: Staff, connection_id: int, service: str) -> None:
-    """Pick a trigger, fill its parameters (drawn from the catalog), create the subscription (audited)."""
+def subscribe_panel(me: Staff, connection_id: int, service: str, label: str) -> None:
+    """Pick a trigger, fill its parameters (drawn from the catalog), create the subscription (audited), or remove
+    the Hub's subscriptions for it once the confirmation naming ``label`` (connection and customer) is ticked."""
     triggers = subscribe.subscribable(service)
     if not triggers or me.role not in ("engineer", "admin"):
         return
@@ -35,11 +42,32 @@ def subscribe_panel(me: Staff, connection_id: int, service: str) -> None:
             params[name] = value.strip()
     if service in NOTES:
         st.caption(NOTES[service])
-    if st.button("Subscribe at the provider", key="wh_subscribe"):
-        try:
-            with st.spinner("Subscribing…"), unit_of_work() as s:
-                resource = subscribe.subscribe(s, actor=me.email, connection_id=connection_id, service=service,
-                                               trigger=trigger, params=params)
-            st.success(f"Subscribed {trigger} ({titles[trigger]}): {subscribe.summary(service, resource)}")
-        except HubError as exc:
-            st.error(str(exc))
+    with unit_of_work() as s:
+        shared = subscribe.shared_by(s, connection_id, service)
+    what = f"{trigger} ({titles[trigger]})"
+    confirmed = st.checkbox(f"Yes, delete the Hub's {what} subscriptions at {load_catalog().get(service).name} for "
+                            f"{label}" + (f", and so for **{shared}**" if shared else ""), key="wh_unsub_confirm")
+    left, right = st.columns(2)
+    subscribing = left.button("Subscribe at the provider", key="wh_subscribe")
+    unsubscribing = right.button("Unsubscribe", key="wh_unsubscribe", disabled=not confirmed,
+                                 help="Deletes at the provider what Subscribe created; tick the box above first")
+    call = {"actor": me.email, "connection_id": connection_id, "service": service, "trigger": trigger,
+            "params": params}
+    if subscribing:
+        _run("Subscribing…", lambda s, requests: f"Subscribed {what}: " + subscribe.summary(
+            service, subscribe.subscribe(s, **call, requests=requests)))
+    if unsubscribing and confirmed:   # the disabled state is enforced by the browser only: check again
+        _run("Unsubscribing…", lambda s, requests: f"Unsubscribed {what}: " + subscribe.unsubscribe_summary(
+            service, subscribe.unsubscribe(s, **call, requests=requests)))
+
+
+def _run(spinner: str, action: Callable[[Session, list[dict[str, Any]]], str]) -> None:
+    """Run one service call in its own unit of work; show its line, or the refusal, then the redacted exchanges."""
+    requests: list[dict[str, Any]] = []
+    try:
+        with st.spinner(spinner), unit_of_work() as s:
+            line = action(s, requests)
+        st.success(line)
+    except HubError as exc:
+        st.error(str(exc))
+    exchanges(requests)

@@ -285,6 +285,20 @@ def test_trigger_subscribe_placeholders_are_inputs_or_connection_fields(catalog:
                 known = set(trigger.inputs) | set(spec.connection_fields)
                 used = placeholders([trigger.subscribe.path, trigger.subscribe.base_url])
                 assert used <= known, f"{spec.slug}.{trigger.key}: undefined {used - known}"
+            if trigger.unsubscribe:   # {id} is the provider's id of the subscription
+                used = placeholders([trigger.unsubscribe.path, trigger.unsubscribe.base_url])
+                assert used <= known | {"id"}, f"{spec.slug}.{trigger.key}: undefined {used - known - {'id'}}"
+
+
+def test_unsubscribe_needs_subscribe_and_the_subscription_id(tmp_path: Path) -> None:
+    trigger = {"title": "Pinged", "events": ["ping"], "outputs": {"id": {}}}
+    with pytest.raises(CatalogError, match=r"acme\.triggers\.pinged.*unsubscribe needs subscribe"):
+        load_catalog(_write(tmp_path, _mutated(triggers={"pinged": {
+            **trigger, "unsubscribe": {"method": "DELETE", "path": "/hooks/{id}"}}})))
+    with pytest.raises(CatalogError, match=r"needs the subscription's \{id\}"):
+        load_catalog(_write(tmp_path, _mutated(triggers={"pinged": {
+            **trigger, "subscribe": {"method": "POST", "path": "/hooks"},
+            "unsubscribe": {"method": "DELETE", "path": "/hooks"}}})))
 
 
 def test_action_keys_are_snake_case_and_titles_present(catalog: Catalog) -> None:

@@ -174,8 +174,14 @@ def test_webhook_subscriptions(client):
     bad = client.post(f"{API}/webhook_subscriptions", json={**body, "events": ["nope"], "scope": "planet"},
                       headers=ACME)
     assert {d["parameter"] for d in assert_error(bad, 400, "Invalid Argument")["details"]} == {"events", "scope"}
-    listed = client.get(f"{API}/webhook_subscriptions", params={"organization": org, "scope": "user"}, headers=ACME)
+    listed = client.get(f"{API}/webhook_subscriptions", params={"organization": org, "scope": "user", "user": user},
+                        headers=ACME)
     assert [h["uri"] for h in listed.json()["collection"]] == [resource["uri"]]
+    no_user = client.get(f"{API}/webhook_subscriptions", params={"organization": org, "scope": "user"}, headers=ACME)
+    assert [d["parameter"] for d in assert_error(no_user, 400, "Invalid Argument")["details"]] == ["user"]
+    other = client.get(f"{API}/webhook_subscriptions", headers=ACME,
+                       params={"organization": org, "scope": "user", "user": cal.user_uri("someone-else")})
+    assert other.json()["collection"] == []
     ident = resource["uri"].rsplit("/", 1)[1]
     assert client.delete(f"{API}/webhook_subscriptions/{ident}", headers=ACME).status_code == 204
     assert client.delete(f"{API}/webhook_subscriptions/{ident}", headers=ACME).status_code == 404

@@ -1,6 +1,7 @@
 """The webhook inbox page (AppTest) per role: engineers, support and admins see received events, failed
 verifications (with why) and outbound deliveries, and can replay an event (audited); PMs and leadership
-cannot open it."""
+cannot open it. Unsubscribe (engineers and admins) needs a ticked confirmation naming the connection (for
+HubSpot: every portal of the app)."""
 
 from __future__ import annotations
 
@@ -143,3 +144,75 @@ def test_engineers_and_admins_prune_behind_a_confirmation(role, inbox_data, sess
     assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 1     # failed: kept for a replay
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhooks.pruned"))
     assert entry.actor == f"{role}@layers.example" and entry.after["rejections"] == 1
+
+
+# ------------------------------------------------------------------------------------------------ unsubscribe
+@pytest.fixture
+def _sandbox():  # type: ignore[no-untyped-def]
+    from services.sandbox import store
+
+    store.reset_all()
+    yield
+    store.reset_all()
+
+
+def _subscribed_bridge(role: str, session, cid: int, service: str, trigger: str):  # type: ignore[no-untyped-def]
+    from services.webhooks import subscribe
+    from tests.test_webhooks_subscribe import _bridge
+
+    subscribe.subscribe(session, actor="eng", connection_id=cid, service=service, trigger=trigger)
+    session.commit()
+    at = _bridge(role, cid)
+    at.selectbox(key="wh_sub_trigger").set_value(trigger).run()
+    return at
+
+
+def test_unsubscribe_needs_the_confirmation_then_removes_and_shows_the_exchanges(_sandbox, connect, session,
+                                                                                 creds_env):
+    from streamlit.testing.v1.element_tree import AppTestError
+
+    from services.sandbox import calendly as sandbox_calendly
+
+    cid = connect("calendly", "acme")
+    at = _subscribed_bridge("engineer", session, cid, "calendly", "event_scheduled")
+    button, box = at.button(key="wh_unsubscribe"), at.checkbox(key="wh_unsub_confirm")
+    assert button.disabled and not box.value
+    assert f"#{cid} Calendly · " in box.label and "event_scheduled (Event scheduled)" in box.label
+    with pytest.raises(AppTestError, match="disabled"):
+        button.click()
+    assert len(sandbox_calendly.state("acme")["webhooks"]) == 1
+    box.check().run()
+    at.button(key="wh_unsubscribe").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("Unsubscribed event_scheduled (Event scheduled): removed 1 Calendly ")
+    exchanges = next(d.value for d in at.dataframe if "method" in d.value.columns)
+    assert exchanges["method"].tolist() == ["GET", "GET", "GET", "DELETE"]
+    assert sandbox_calendly.state("acme")["webhooks"] == {}
+    session.expire_all()
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.unsubscribed"))
+    assert entry.actor == "engineer@layers.example" and entry.after["trigger"] == "event_scheduled"
+    at.button(key="wh_unsubscribe").click().run()   # the box stays ticked: a second click finds nothing
+    assert at.success[0].value.startswith("Unsubscribed event_scheduled (Event scheduled): nothing to remove")
+
+
+def test_hubspot_unsubscribe_confirmation_names_every_portal_of_the_app(_sandbox, connect, session, creds_env):
+    from services.sandbox import hubspot_webhooks
+    from tests.test_webhooks_subscribe import APP, with_app
+
+    with_app(session)
+    cid = connect("hubspot", "acme")
+    at = _subscribed_bridge("admin", session, cid, "hubspot", "deal_stage_changed")
+    assert f"every portal of app {APP}" in at.checkbox(key="wh_unsub_confirm").label
+    at.checkbox(key="wh_unsub_confirm").check().run()
+    at.button(key="wh_unsubscribe").click().run()
+    assert not at.exception, at.exception
+    assert "this affects every portal connected to the app" in at.success[0].value
+    assert hubspot_webhooks.state("dev")["apps"][str(APP)]["subscriptions"] == {}
+
+
+def test_roles_that_cannot_subscribe_see_no_unsubscribe(_sandbox, connect, session, creds_env):
+    from tests.test_webhooks_subscribe import _bridge
+
+    at = _bridge("support", connect("calendly", "acme"))
+    assert "wh_unsubscribe" not in [b.key for b in at.button]
+    assert "wh_unsub_confirm" not in [c.key for c in at.checkbox]

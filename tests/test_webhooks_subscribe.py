@@ -2,7 +2,8 @@
 Webflow (site webhook for OAuth connections; the sandbox then delivers signed events that the Hub verifies and
 stores) and HubSpot (app-level target URL + subscriptions with the Hub's developer credentials; events dispatched
 by portalId). Refusals name the problem; every subscription is audited without secrets; every request the
-clients send matches the official definitions."""
+clients send matches the official definitions. Unsubscribe deletes only what the Hub created for the connection
+and trigger (HubSpot: the app's subscriptions, for every portal), and a second call removes nothing."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from services.credentials.oauth import start_authorization
 from services.errors import InvalidInput, NotFound
 from services.executors.run import run_action
 from services.sandbox import calendly as sandbox_calendly
+from services.sandbox import faults, hubspot_webhooks, store, webflow_webhooks
 from services.sandbox import hubspot as sandbox_hubspot
-from services.sandbox import hubspot_webhooks, store, webflow_webhooks
 from services.sandbox import webflow as sandbox_webflow
 from services.sandbox.fern import validate_webflow_request
 from services.sandbox.openapi import validate_hubspot_request
@@ -246,22 +247,25 @@ def test_hubspot_app_route_verifies_the_signature_and_knows_its_apps(connect, se
     assert handled(cid)[0]["trigger"] == "deal_stage_changed"
 
 
-def test_hubspot_refusals_name_the_problem(connect, session, creds_env):
+@pytest.mark.parametrize(("call", "what"), [(subscribe.subscribe, "subscription"),
+                                           (subscribe.unsubscribe, "unsubscription")])
+def test_hubspot_refusals_name_the_problem(call, what, connect, session, creds_env):
     cid = connect("hubspot", "acme")
-    with pytest.raises(InvalidInput, match="HubSpot app \\(sandbox\\) is not set: run `layers-hub webhooks app set"):
-        subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+
+    def refused(match: str) -> None:
+        with pytest.raises(InvalidInput, match=match):
+            call(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+
+    refused("HubSpot app \\(sandbox\\) is not set: run `layers-hub webhooks app set")
     with_app(session, key="not-a-sandbox-developer-key")
-    with pytest.raises(InvalidInput, match="refused the app's developer API key: .*401.*API key provided is invalid"):
-        subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+    refused("refused the app's developer API key: .*401.*API key provided is invalid")
     with_app(session, app=APP + 1)
-    with pytest.raises(InvalidInput, match=f"HubSpot refused the subscription: .*404.*App {APP + 1} not found"):
-        subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+    refused(f"HubSpot refused the {what}: .*404.*App {APP + 1} not found")
     with_app(session)
     session.get(Connection, cid).auth_type = "api_key"
     session.commit()
-    with pytest.raises(InvalidInput, match="private-app token.*only be set in HubSpot"):
-        subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
-    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.subscribed")) is None
+    refused("private-app token.*only be set in HubSpot")
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action.like("webhook.%subscribed"))) is None
     assert hubspot_webhooks.state("dev")["apps"] == {}
 
 
@@ -281,6 +285,163 @@ def test_app_credentials_are_sealed_audited_as_a_hint_and_rotated_with_the_keys(
     monkeypatch.setenv("HUB_ENCRYPTION_KEYS", KEY_B)
     session.expire_all()
     assert apps.get_app(session, "hubspot", sandbox=True).developer_api_key == DEV_KEY
+
+
+# ------------------------------------------------------------------------------------------------ unsubscribe
+def _unsubscribed(session, cid: int) -> dict:  # type: ignore[no-untyped-def]
+    """The connection's last webhook.unsubscribed audit row (after), checked free of secrets."""
+    session.expire_all()
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "webhook.unsubscribed",
+                                                     AuditEntry.entity_id == str(cid))
+                            .order_by(AuditEntry.id.desc())).first()
+    assert entry is not None and entry.entity_type == "connection"
+    for secret in (SECRET, DEV_KEY, "sbx_secret", "calendly-at", "site-token", "sbx_acme"):
+        assert secret not in str(entry.after), secret
+    return entry.after
+
+
+def _subscribe_each(session, service: str, calls) -> None:  # type: ignore[no-untyped-def]
+    """Subscribe each (connection, trigger, keyword arguments) in turn."""
+    for conn, trigger, extra in calls:
+        subscribe.subscribe(session, actor="eng", connection_id=conn, service=service, trigger=trigger, **extra)
+        session.commit()
+
+
+def _unsubscribe(session, cid: int, service: str, trigger: str, **extra):  # type: ignore[no-untyped-def]
+    """(result, redacted requests) of an engineer's unsubscribe."""
+    requests: list[dict] = []
+    result = subscribe.unsubscribe(session, actor="eng@layers.example", connection_id=cid, service=service,
+                                   trigger=trigger, requests=requests, **extra)
+    session.commit()
+    return result, requests
+
+
+def test_calendly_unsubscribe_removes_only_the_connections_own_subscriptions(connect, session, creds_env):
+    cid, other = connect("calendly", "acme"), connect("calendly", "acme")   # same Calendly user, two Hub URLs
+    with_secret(session, cid)
+    _subscribe_each(session, "calendly", [(cid, "event_scheduled", {}), (other, "event_scheduled", {}),
+                                          (cid, "event_canceled", {"scope": "organization"})])
+    url = inbound.inbound_url(creds_env, "calendly", cid)
+    [mine] = [h for h in sandbox_calendly.state("acme")["webhooks"].values()
+              if h["callback_url"] == url and h["scope"] == "user"]
+    result, requests = _unsubscribe(session, cid, "calendly", "event_scheduled")
+    uuid = mine["uri"].rsplit("/", 1)[1]
+    assert result["removed"] == [uuid] and result["url"] == url
+    held = sandbox_calendly.state("acme")["webhooks"].values()
+    # Kept: this connection's other trigger (organization scope, invitee.canceled) and the other connection's.
+    assert sorted((h["callback_url"] == url, h["events"], h["scope"]) for h in held) == [
+        (False, ["invitee.created"], "user"), (True, ["invitee.canceled"], "organization")]
+    assert [(r["method"], r["status"]) for r in requests] == [("GET", 200), ("GET", 200), ("GET", 200),
+                                                              ("DELETE", 204)]
+    assert "scope=user" in requests[1]["url"] and "user=" in requests[1]["url"]
+    assert "scope=organization" in requests[2]["url"] and requests[3]["url"].endswith(f"/webhook_subscriptions/{uuid}")
+    assert subscribe.unsubscribe_summary("calendly", result).startswith("removed 1 Calendly subscription(s) (")
+    after = _unsubscribed(session, cid)
+    assert (after["service"], after["trigger"], after["removed"]) == ("calendly", "event_scheduled", [uuid])
+
+    # Again: nothing left to remove, nothing deleted, said so.
+    again, requests = _unsubscribe(session, cid, "calendly", "event_scheduled")
+    assert again["removed"] == [] and "DELETE" not in [r["method"] for r in requests]
+    assert subscribe.unsubscribe_summary("calendly", again).startswith("nothing to remove: Calendly holds no ")
+    assert len(sandbox_calendly.state("acme")["webhooks"]) == 2 and _unsubscribed(session, cid)["removed"] == []
+
+
+def test_calendly_unsubscribe_refusals_quote_the_provider_and_name_the_problem(connect, session, creds_env):
+    cid = connect("calendly", "limited")
+    subscribe.subscribe(session, actor="eng", connection_id=cid, service="calendly", trigger="event_scheduled")
+    session.commit()
+    faults.arm(faults.Fault(provider="calendly", account="limited", kind="rate_limit", times=3, retry_after=90))
+    with pytest.raises(InvalidInput, match="Calendly refused the unsubscription: .*exceeded the rate limit"):
+        subscribe.unsubscribe(session, actor="eng", connection_id=cid, service="calendly", trigger="event_scheduled")
+    faults.clear()
+    session.get(Connection, cid).status = "revoked"
+    session.commit()
+    with pytest.raises(InvalidInput, match="revoked.*cannot list or delete its Calendly subscriptions"):
+        subscribe.unsubscribe(session, actor="eng", connection_id=cid, service="calendly", trigger="event_scheduled")
+    with pytest.raises(InvalidInput, match="cannot unsubscribe from calendly 'nope'"):
+        subscribe.unsubscribe(session, actor="eng", connection_id=cid, service="calendly", trigger="nope")
+    with pytest.raises(NotFound, match="not a webflow connection"):
+        subscribe.unsubscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="form_submitted")
+    assert len(sandbox_calendly.state("limited")["webhooks"]) == 1
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.unsubscribed")) is None
+
+
+def test_webflow_unsubscribe_deletes_the_connections_webhooks_and_keeps_the_rest(session, world, creds_env):
+    cid, other = webflow_oauth(session, world), webflow_oauth(session, world)
+    site = {"params": {"site_id": sandbox_webflow.SITE_ID}}
+    _subscribe_each(session, "webflow", [(cid, "form_submitted", site), (cid, "cms_item_created", site),
+                                         (other, "form_submitted", site)])
+    url = inbound.inbound_url(creds_env, "webflow", cid)
+    [mine] = [h for h in sandbox_webflow.state("acme")["webhooks"].values()
+              if h["url"] == url and h["triggerType"] == "form_submission"]
+    result, requests = _unsubscribe(session, cid, "webflow", "form_submitted", **site)
+    assert result["removed"] == [mine["id"]] and result["labels"] == [f"form_submission webhook {mine['id']}"]
+    assert sorted((h["url"] == url, h["triggerType"]) for h in sandbox_webflow.state("acme")["webhooks"].values()) \
+        == [(False, "form_submission"), (True, "collection_item_created")]
+    _contract(requests, validate_webflow_request)
+    assert [(r["method"], r["status"]) for r in requests] == [("GET", 200), ("DELETE", 204)]
+    assert requests[1]["url"].endswith(f"/v2/webhooks/{mine['id']}")
+    assert _unsubscribed(session, cid)["removed"] == [mine["id"]]
+    [sent] = webflow_webhooks.submit_form("acme", sandbox_webflow.SITE_ID, "Contact", {"a": "b"})   # the other's
+    assert sent["url"] == inbound.inbound_url(creds_env, "webflow", other)
+
+    again, _ = _unsubscribe(session, cid, "webflow", "form_submitted", **site)
+    assert again["removed"] == [] and subscribe.unsubscribe_summary("webflow", again).startswith("nothing to remove")
+    with pytest.raises(InvalidInput, match="Webflow refused the unsubscription: .*404.*site cannot be found"):
+        subscribe.unsubscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="cms_item_created",
+                              params={"site_id": "ffffffffffffffffffffffff"})
+    with pytest.raises(InvalidInput, match="no Webflow site id"):
+        subscribe.unsubscribe(session, actor="eng", connection_id=cid, service="webflow", trigger="cms_item_created")
+
+
+def test_webflow_unsubscribe_with_a_form_name_deletes_that_forms_webhook_only(session, world, creds_env):
+    cid = webflow_oauth(session, world, "forms")
+    _subscribe_each(session, "webflow", [(cid, "form_submitted", {"params": {
+        "site_id": sandbox_webflow.SITE_ID, "form_name": form}}) for form in ("Contact Us", "Newsletter")])
+    result, _ = _unsubscribe(session, cid, "webflow", "form_submitted",
+                             params={"site_id": sandbox_webflow.SITE_ID, "form_name": "Newsletter"})
+    [kept] = sandbox_webflow.state("forms")["webhooks"].values()
+    assert kept["filter"] == {"name": "Contact Us"} and len(result["removed"]) == 1
+
+
+def test_hubspot_unsubscribe_deletes_the_triggers_app_subscriptions_for_every_portal(connect, session, creds_env):
+    with_app(session)
+    acme, beta = connect("hubspot", "acme"), connect("hubspot", "beta")
+    _subscribe_each(session, "hubspot", [(acme, "contact_created_updated",
+                                          {"params": {"properties": "email, phone, company"}}),
+                                         (beta, "deal_stage_changed", {})])
+    ids = {(s["eventType"], s.get("propertyName")): s["id"]
+           for s in hubspot_webhooks.state("dev")["apps"][str(APP)]["subscriptions"].values()}
+    # Default properties (email, firstname, lastname, phone, lifecyclestage): "company" is not among them.
+    result, requests = _unsubscribe(session, acme, "hubspot", "contact_created_updated")
+    wanted = [ids[("contact.creation", None)], ids[("contact.propertyChange", "email")],
+              ids[("contact.propertyChange", "phone")]]
+    assert sorted(result["removed"]) == sorted(wanted) and result["appId"] == str(APP) and result["allPortals"]
+    app = hubspot_webhooks.state("dev")["apps"][str(APP)]
+    assert sorted((s["eventType"], s.get("propertyName")) for s in app["subscriptions"].values()) == [
+        ("contact.propertyChange", "company"), ("deal.propertyChange", "dealstage")]
+    assert app["settings"]["targetUrl"] == inbound.app_url(creds_env, "hubspot", str(APP))   # left for the rest
+    _contract(requests, validate_hubspot_request)
+    assert [r["method"] for r in requests] == ["GET", "DELETE", "DELETE", "DELETE"] and DEV_KEY not in str(requests)
+    line = subscribe.unsubscribe_summary("hubspot", result)
+    assert line.startswith(f"removed 3 HubSpot subscription(s) (app {APP}: this affects every portal connected to ")
+    assert "contact.propertyChange (email)" in line
+    after = _unsubscribed(session, acme)
+    assert sorted(after["removed"]) == sorted(wanted) and after["appId"] == str(APP)
+    # No portal gets contact.creation any more; beta's deal stage changes still arrive.
+    assert hubspot_webhooks.fire(APP, "acme", [{"subscriptionType": "contact.creation", "objectId": 1}]) == []
+    [sent] = hubspot_webhooks.fire(APP, "beta", [{"subscriptionType": "deal.propertyChange", "objectId": 2,
+                                                  "propertyName": "dealstage", "propertyValue": "won"}])
+    assert sent["status"] == 200
+
+    # Again: nothing to remove; the subscription "company" goes when named, even from a revoked connection
+    # (HubSpot's calls use the app's developer key, not the connection's token).
+    again, _ = _unsubscribe(session, acme, "hubspot", "contact_created_updated")
+    assert again["removed"] == [] and subscribe.unsubscribe_summary("hubspot", again).startswith("nothing to remove")
+    session.get(Connection, acme).status = "revoked"
+    session.commit()
+    named, _ = _unsubscribe(session, acme, "hubspot", "contact_created_updated", params={"properties": "company"})
+    assert named["removed"] == [ids[("contact.propertyChange", "company")]]
 
 
 # ------------------------------------------------------------------------------------------------ page and CLI
@@ -338,3 +499,53 @@ def test_cli_stores_the_app_from_stdin_and_subscribes(connect, session, creds_en
     assert "cannot subscribe" in capsys.readouterr().err
     assert main(["webhooks", "app", "set", "hubspot", "--app-id", "1"]) == 2
     assert "stdin only" in capsys.readouterr().err
+
+
+def test_cli_unsubscribe_refuses_without_yes_then_removes(connect, session, creds_env, capsys, monkeypatch):
+    with_app(session)
+    cid = connect("hubspot", "acme")
+    subscribe.subscribe(session, actor="eng", connection_id=cid, service="hubspot", trigger="deal_stage_changed")
+    session.commit()
+    assert main(["webhooks", "unsubscribe", str(cid), "deal_stage_changed"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pass --yes" in err and "every portal" in err
+    assert len(hubspot_webhooks.state("dev")["apps"][str(APP)]["subscriptions"]) == 1   # nothing deleted
+    monkeypatch.setenv("HUB_ACTOR", "ops@layers.example")
+    assert main(["webhooks", "unsubscribe", str(cid), "deal_stage_changed", "--yes", "--show-requests"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"unsubscribed hubspot deal_stage_changed: removed 1 HubSpot subscription(s) (app {APP}: "
+                          "this affects every portal connected to the app): deal.propertyChange (dealstage) #")
+    assert "DELETE " in out and "-> 204" in out and DEV_KEY not in out
+    assert hubspot_webhooks.state("dev")["apps"][str(APP)]["subscriptions"] == {}
+    session.expire_all()
+    assert session.scalar(select(AuditEntry.actor).where(AuditEntry.action == "webhook.unsubscribed")) == \
+        "ops@layers.example"
+    assert main(["webhooks", "unsubscribe", str(cid), "deal_stage_changed", "--yes", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["removed"], result["service"], result["trigger"]) == ([], "hubspot", "deal_stage_changed")
+    assert main(["webhooks", "unsubscribe", str(cid), "form_submitted", "--yes"]) == 2
+    assert "cannot unsubscribe from hubspot 'form_submitted'" in capsys.readouterr().err
+
+
+def test_calendly_listing_skips_organization_scope_a_member_may_not_list():
+    """Calendly answers 403 to a non-admin listing organization-scope subscriptions; such a user could not have
+    created one, so the user-scope ones are still found (any other refusal still stops the unsubscribe)."""
+    from services.provider_errors import AuthError
+
+    class Member:   # a client for a Calendly user who is not an organization admin
+        def __init__(self, status: int) -> None:
+            self.status = status
+
+        def request(self, method, path, params):  # type: ignore[no-untyped-def]
+            if params["scope"] == "organization":
+                raise AuthError("Permission Denied", status=self.status)
+
+            class Page:
+                def json(self):  # type: ignore[no-untyped-def]
+                    return {"collection": [{"uri": "u/1", "scope": "user"}], "pagination": {}}
+            return Page()
+
+    me = {"current_organization": "org", "uri": "me"}
+    assert subscribe._calendly_hooks(Member(403), me) == [{"uri": "u/1", "scope": "user"}]
+    with pytest.raises(AuthError):
+        subscribe._calendly_hooks(Member(401), me)

@@ -160,6 +160,18 @@ class TriggerSpec(_Model):
     inputs: dict[str, FieldSpec] = {}  # parameters of the subscribe call
     outputs: dict[str, FieldSpec] = {}
     subscribe: RequestSpec | None = None
+    # Removes one subscription the Hub created: ``{id}`` is the provider's id of it (the other placeholders are
+    # filled like subscribe's). Which ones are the Hub's is found by listing, in services/webhooks/subscribe.py.
+    unsubscribe: RequestSpec | None = None
+
+    @model_validator(mode="after")
+    def _undoable(self) -> TriggerSpec:
+        if self.unsubscribe is not None:
+            if self.subscribe is None:
+                raise ValueError("unsubscribe needs subscribe")
+            if "id" not in placeholders(self.unsubscribe.path):
+                raise ValueError("the unsubscribe path needs the subscription's {id}")
+        return self
 
 
 def _keyed(items: Any, name: str, owner: str) -> Any:

@@ -1,4 +1,5 @@
-"""`layers-hub webhooks subscribe` and `layers-hub webhooks app list|set` (issue 9: provider subscriptions).
+"""`layers-hub webhooks subscribe|unsubscribe` and `layers-hub webhooks app list|set` (issue 9: provider
+subscriptions).
 
 Registered under the `webhooks` command by services/commands/webhooks.py. Secrets are read from stdin only.
 """
@@ -39,9 +40,34 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
                                        service=service, trigger=args.trigger, scope=args.scope,
                                        params=_params(args.param), requests=requests)
     print(f"subscribed {service} {args.trigger}: {subscribe.summary(service, resource)}")
-    if args.show_requests:   # redacted (no tokens, no developer key)
+    _print_requests(requests, args.show_requests)
+    return 0
+
+
+def _print_requests(requests: list[dict], show: bool) -> None:
+    if show:   # redacted (no tokens, no developer key)
         for r in requests:
             print(f"{r['method']} {r['url']} -> {r['status']}")
+
+
+def cmd_unsubscribe(args: argparse.Namespace) -> int:
+    """Destructive at the provider (for HubSpot, for every portal of the app): needs --yes."""
+    from services.webhooks import subscribe
+
+    if not args.yes:
+        raise HubError("unsubscribe deletes the subscriptions at the provider (HubSpot: for every portal of the "
+                       "app): pass --yes to confirm")
+    requests: list[dict] = []
+    with session_scope() as session:
+        service = subscribe.connection_service(session, args.connection_id)
+        result = subscribe.unsubscribe(session, actor=_actor(session, args.as_), connection_id=args.connection_id,
+                                       service=service, trigger=args.trigger, params=_params(args.param),
+                                       requests=requests)
+    if args.format == "json":
+        print(json.dumps({**result, **({"requests": requests} if args.show_requests else {})}, indent=2))
+        return 0
+    print(f"unsubscribed {service} {args.trigger}: {subscribe.unsubscribe_summary(service, result)}")
+    _print_requests(requests, args.show_requests)
     return 0
 
 
@@ -80,6 +106,17 @@ def register(wh_sub: argparse._SubParsersAction) -> None:
     sub.add_argument("--show-requests", action="store_true", help="print the (redacted) requests sent")
     sub.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
     sub.set_defaults(func=cmd_subscribe)
+    unsub = wh_sub.add_parser("unsubscribe", help="delete the trigger's webhook subscriptions the Hub created at the "
+                              "provider (HubSpot: for every portal of the app; audited; needs --yes)")
+    unsub.add_argument("connection_id", type=int, metavar="CONNECTION")
+    unsub.add_argument("trigger", help="trigger key, as for subscribe")
+    unsub.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="as for subscribe: site_id=..., form_name=... (that form's webhook only), properties=...")
+    unsub.add_argument("--yes", action="store_true", help="confirm: the deletion cannot be undone (subscribe again)")
+    unsub.add_argument("--show-requests", action="store_true", help="print the (redacted) requests sent")
+    unsub.add_argument("--format", choices=("table", "json"), default="table")
+    unsub.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
+    unsub.set_defaults(func=cmd_unsubscribe)
     app = wh_sub.add_parser("app", help="the Hub's own provider apps (HubSpot app id + developer API key)")
     app_sub = app.add_subparsers(dest="app_command", required=True, parser_class=HubParser)
     listing = app_sub.add_parser("list", help="stored apps (the key's last 4 characters only)")

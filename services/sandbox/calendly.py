@@ -356,11 +356,14 @@ async def list_webhooks(request: Request, account: str) -> Response:
         details.append({"parameter": "organization", "message": "is required"})
     if query.get("scope") not in ("user", "organization", "group"):
         details.append({"parameter": "scope", "message": "must be one of user, organization, group"})
+    if query.get("scope") == "user" and not query.get("user"):   # V: list reference, "required if scope is user"
+        details.append({"parameter": "user", "message": "is required when scope is user"})
     if details:
         return invalid(*details)
     with STORE.use(account) as data:
         hooks = [_webhook_view(h) for h in data["webhooks"].values()
-                 if h["organization"] == query["organization"] and h["scope"] == query["scope"]]
+                 if h["organization"] == query["organization"] and h["scope"] == query["scope"]
+                 and (query["scope"] != "user" or h["user"] == query["user"])]
     return JSONResponse({"collection": hooks, "pagination": {"count": len(hooks), "next_page": None,
                                                              "previous_page": None, "next_page_token": None,
                                                              "previous_page_token": None}})

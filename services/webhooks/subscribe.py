@@ -20,10 +20,19 @@ provider then sends is verified and stored by ``/hooks/...`` (services/webhooks/
 Every subscription is audited as ``webhook.subscribed`` (URL, events, provider ids; never a secret). A refusal
 raises ``InvalidInput`` naming the provider and quoting its message (e.g. Webflow's 75-per-trigger limit); missing
 app credentials or client secrets are named with the setting to fix.
+
+``unsubscribe`` is the inverse: it lists what the provider holds and deletes (the trigger's catalog
+``unsubscribe`` request) only what the Hub created for the connection and trigger: Calendly subscriptions and
+Webflow webhooks whose URL is the connection's inbound URL and whose events are the trigger's, and the HubSpot
+app subscriptions that subscribe creates for the trigger (app-level: for every portal of the app). Nothing left
+to delete is an empty ``removed``, not an error. Audited as ``webhook.unsubscribed``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -32,14 +41,16 @@ from sqlalchemy.orm import Session
 
 from db.models import Connection, Integration
 from services import audit
-from services.catalog import FieldSpec, TriggerSpec, load_catalog
+from services.catalog import FieldSpec, RequestSpec, TriggerSpec, load_catalog
 from services.catalog.spec import placeholders
 from services.config import load_settings
+from services.credentials.errors import ReauthRequired
 from services.credentials.oauth import env_names
 from services.credentials.webhook_secrets import live_webhook_secrets, rotate_webhook_secret
 from services.errors import InvalidInput, NotFound
 from services.executors.run import connection_client
-from services.provider_errors import IntegrationError
+from services.provider_client import ProviderClient
+from services.provider_errors import AuthError, IntegrationError, NotFoundError
 from services.webhooks import apps
 from services.webhooks.inbound import inbound_url
 
@@ -91,6 +102,17 @@ def connection_service(session: Session, connection_id: int) -> str:
     return slug
 
 
+def _checked(session: Session, connection_id: int, service: str, trigger: str, verb: str) -> Connection:
+    """The connection, once the trigger is one the Hub subscribes to and the connection is ``service``'s."""
+    if trigger not in subscribable(service):
+        raise InvalidInput(f"the Hub cannot {verb} {service} {trigger!r} yet")
+    if connection_service(session, connection_id) != service:
+        raise NotFound(f"connection {connection_id} is not a {service} connection")
+    conn = session.get(Connection, connection_id)
+    assert conn is not None
+    return conn
+
+
 def subscribe(session: Session, *, actor: str, connection_id: int, service: str, trigger: str,
               scope: str = "user", params: dict[str, Any] | None = None,
               requests: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -98,12 +120,7 @@ def subscribe(session: Session, *, actor: str, connection_id: int, service: str,
 
     ``params``: see ``parameters(service, trigger)``; ``scope`` is Calendly's. When ``requests`` is a list, the
     redacted HTTP exchanges are appended to it (contract tests, the CLI's --show-requests)."""
-    if trigger not in subscribable(service):
-        raise InvalidInput(f"the Hub cannot subscribe to {service} {trigger!r} yet")
-    if connection_service(session, connection_id) != service:
-        raise NotFound(f"connection {connection_id} is not a {service} connection")
-    conn = session.get(Connection, connection_id)
-    assert conn is not None
+    conn = _checked(session, connection_id, service, trigger, "subscribe to")
     if conn.status == "revoked":
         raise InvalidInput(f"connection #{connection_id} is revoked")
     spec = load_catalog().get(service).triggers[trigger]
@@ -135,9 +152,143 @@ def summary(service: str, resource: dict[str, Any]) -> str:
     return str(resource.get("uri") or "created")
 
 
+def unsubscribe(session: Session, *, actor: str, connection_id: int, service: str, trigger: str,
+                params: dict[str, Any] | None = None,
+                requests: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Delete at the provider the subscriptions the Hub created for this connection and trigger (audited).
+
+    Returns ``{service, trigger, removed: [provider ids], labels, ...where}``; ``removed`` is empty when the
+    provider holds none (a second call), which is not an error. ``params`` are subscribe's (Webflow ``site_id``
+    and ``form_name``, HubSpot ``properties``). A revoked connection is not refused up front: HubSpot's calls use
+    the Hub's app key and still work; Calendly and Webflow need the connection's token and say what to do."""
+    conn = _checked(session, connection_id, service, trigger, "unsubscribe from")
+    spec = load_catalog().get(service).triggers[trigger]
+    if spec.unsubscribe is None:
+        raise InvalidInput(f"the catalog declares no unsubscribe request for {service} {trigger!r}")
+    values = _values(service, trigger, params)
+    if service == "hubspot":
+        from services.webhooks import subscribe_hubspot
+
+        result = subscribe_hubspot.unsubscribe(session, conn=conn, trigger=spec, values=values, requests=requests)
+    elif service == "webflow":
+        result = _webflow_unsubscribe(session, conn=conn, trigger=spec, values=values, requests=requests)
+    else:
+        result = _calendly_unsubscribe(session, conn=conn, trigger=spec, requests=requests)
+    result = {"service": service, "trigger": trigger, **result}
+    audit.record(session, actor=actor, action="webhook.unsubscribed", entity_type="connection",
+                 entity_id=connection_id, after=result)
+    session.flush()
+    return result
+
+
+def shared_by(session: Session, connection_id: int, service: str) -> str | None:
+    """Whom an unsubscribe affects besides the connection: HubSpot's subscriptions are its app's, shared by every
+    portal that installed it (None for the other providers, whose subscriptions are the connection's own)."""
+    if service != "hubspot":
+        return None
+    conn = session.get(Connection, connection_id)
+    app = apps.get_app(session, "hubspot", sandbox=bool(conn and conn.sandbox))
+    return f"every portal of app {app.app_id}" if app else "every portal of the Hub's HubSpot app"
+
+
+def unsubscribe_summary(service: str, result: dict[str, Any]) -> str:
+    """One line for the page and the CLI: what was removed, or that nothing was left to remove."""
+    name = load_catalog().get(service).name
+    where = f"app {result['appId']}" if service == "hubspot" else result["url"]
+    if not result["removed"]:
+        return f"nothing to remove: {name} holds no {result['trigger']} subscription of the Hub ({where})"
+    if service == "hubspot":
+        where += ": this affects every portal connected to the app"
+    return f"removed {len(result['removed'])} {name} subscription(s) ({where}): {', '.join(result['labels'])}"
+
+
 def _collect(requests: list[dict[str, Any]] | None, client: Any) -> None:
     if requests is not None:
         requests.extend(e.as_dict() for e in client.exchanges)
+
+
+@contextmanager
+def calling(client: ProviderClient, requests: list[dict[str, Any]] | None, refusal: str,
+            removed: list[str] | None = None) -> Iterator[None]:
+    """Provider refusals become ``InvalidInput`` quoting the provider (and what was already deleted, since a
+    later DELETE may fail); the redacted exchanges are kept and the client closed either way."""
+    try:
+        yield
+    except IntegrationError as exc:
+        done = f" (already removed: {', '.join(removed)})" if removed else ""
+        raise InvalidInput(f"{refusal}: {exc}{done}") from None
+    finally:
+        _collect(requests, client)
+        client.close()
+
+
+def request_path(request: RequestSpec, **values: Any) -> str:
+    """A catalog request's path with its ``{name}`` placeholders filled (URL-quoted)."""
+    return re.sub(r"\{(\w+)\}", lambda m: quote(str(values[m.group(1)]), safe=""), request.path)
+
+
+def delete(client: ProviderClient, request: RequestSpec, **values: Any) -> bool:
+    """Send the trigger's unsubscribe request; False when the provider no longer has the subscription (deleted
+    meanwhile, e.g. by a retried or concurrent call): the wanted end state, so not an error."""
+    try:
+        client.request(request.method, request_path(request, **values))
+    except NotFoundError:
+        return False
+    return True
+
+
+def _token_client(conn_id: int, action: str, name: str, url: str) -> ProviderClient:
+    try:
+        client, _, _ = connection_client(conn_id, mode="live", action=action)
+    except ReauthRequired as exc:   # revoked or needing reauth: its token cannot list or delete anything
+        raise InvalidInput(f"{exc}. Without a working token the Hub cannot list or delete its {name} "
+                           f"subscriptions: reconnect first, or delete those pointing at {url} in {name}") from None
+    return client
+
+
+def _calendly_hooks(client: ProviderClient, me: dict[str, Any]) -> list[dict[str, Any]]:
+    """The user's and the organization's webhook subscriptions (``organization`` is always required, ``user``
+    with scope user; V: Calendly list reference), every page."""
+    hooks: list[dict[str, Any]] = []
+    for scope in ("user", "organization"):
+        params = {"organization": me["current_organization"], "scope": scope, "count": 100,
+                  "user": me["uri"] if scope == "user" else None}
+        while True:
+            try:
+                page = client.request("GET", "/webhook_subscriptions", params=params).json()
+            except AuthError as exc:
+                # Organization scope is for org admins and owners: a user who may not list them could not have
+                # created one either, so there is nothing of the Hub's to find there.
+                if scope == "organization" and exc.status == 403:
+                    break
+                raise
+            hooks += page.get("collection") or []
+            params["page_token"] = (page.get("pagination") or {}).get("next_page_token")
+            if not params["page_token"]:
+                break
+    return hooks
+
+
+def _calendly_unsubscribe(session: Session, *, conn: Connection, trigger: TriggerSpec,
+                          requests: list[dict[str, Any]] | None) -> dict[str, Any]:
+    url = inbound_url(load_settings().base_url, "calendly", conn.id)
+    conn_id = conn.id
+    session.commit()   # no transaction held while the provider is called (the client uses its own sessions)
+    client = _token_client(conn_id, f"unsubscribe:{trigger.key}", "Calendly", url)
+    removed: list[str] = []
+    labels: list[str] = []
+    assert trigger.unsubscribe is not None
+    with calling(client, requests, "Calendly refused the unsubscription", removed):
+        me = client.request("GET", "/users/me").json()["resource"]
+        for hook in _calendly_hooks(client, me):
+            # One Calendly subscription may carry several triggers' events (one per URL and user): any overlap.
+            if hook.get("callback_url") != url or not set(hook.get("events") or ()) & set(trigger.events):
+                continue
+            ident = str(hook["uri"]).rsplit("/", 1)[-1]
+            if delete(client, trigger.unsubscribe, id=ident):
+                removed.append(ident)
+                labels.append(f"{', '.join(hook['events'])} ({hook.get('scope')}) {ident}")
+    return {"url": url, "removed": removed, "labels": labels}
 
 
 def _calendly(session: Session, *, actor: str, conn: Connection, trigger: TriggerSpec, scope: str,
@@ -174,9 +325,7 @@ def _webflow(session: Session, *, conn: Connection, trigger: TriggerSpec, values
     if not apps.client_secret("webflow", sandbox=conn.sandbox):
         raise InvalidInput("Webflow signs deliveries with the OAuth app's client secret, which the Hub needs to "
                            f"verify them: set {env_names('webflow')[1]}")
-    site_id = values.get("site_id") or (conn.config or {}).get("site_id")
-    if not site_id:
-        raise InvalidInput(f"no Webflow site id: connection #{conn.id} has none; pass site_id")
+    site_id = _site_id(conn, values)
     url = inbound_url(load_settings().base_url, "webflow", conn.id)
     session.commit()   # no transaction held while the provider is called (the client uses its own sessions)
     assert trigger.subscribe is not None
@@ -202,3 +351,34 @@ def _webflow(session: Session, *, conn: Connection, trigger: TriggerSpec, values
         client.close()
     return ({"url": url, "siteId": site_id, "webhooks": hooks},
             {"url": url, "site_id": site_id, "webhooks": [h.get("id") for h in hooks], "created": created})
+
+
+def _site_id(conn: Connection, values: dict[str, Any]) -> Any:
+    site_id = values.get("site_id") or (conn.config or {}).get("site_id")
+    if not site_id:
+        raise InvalidInput(f"no Webflow site id: connection #{conn.id} has none; pass site_id")
+    return site_id
+
+
+def _webflow_unsubscribe(session: Session, *, conn: Connection, trigger: TriggerSpec, values: dict[str, Any],
+                         requests: list[dict[str, Any]] | None) -> dict[str, Any]:
+    # No OAuth or client-secret check as in subscribe: deleting needs only a token that may list the webhooks.
+    site_id = _site_id(conn, values)
+    url = inbound_url(load_settings().base_url, "webflow", conn.id)
+    conn_id = conn.id
+    session.commit()   # no transaction held while the provider is called (the client uses its own sessions)
+    client = _token_client(conn_id, f"unsubscribe:{trigger.key}", "Webflow", url)
+    form = values.get("form_name")
+    removed: list[str] = []
+    assert trigger.subscribe is not None and trigger.unsubscribe is not None
+    with calling(client, requests, "Webflow refused the unsubscription", removed):
+        hooks = client.request("GET", request_path(trigger.subscribe, site_id=site_id)).json().get("webhooks") or []
+        for hook in hooks:
+            if hook.get("url") != url or hook.get("triggerType") not in trigger.events:
+                continue
+            if form and (hook.get("filter") or {}).get("name") != form:   # only that form's webhook when named
+                continue
+            if delete(client, trigger.unsubscribe, id=hook["id"]):
+                removed.append(hook["id"])
+    labels = [f"{h['triggerType']} webhook {h['id']}" for h in hooks if h.get("id") in removed]
+    return {"url": url, "site_id": site_id, "removed": removed, "labels": labels}

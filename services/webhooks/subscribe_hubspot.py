@@ -16,6 +16,8 @@ developers.hubspot.com webhooks guide; legacy public apps only, V: 2026-03 guide
 
 For multi-portal apps this means: subscribing one connection subscribes **every** portal of the app; the app
 route stores each event on the connection(s) of its ``portalId`` and drops (200) events of portals without one.
+Likewise unsubscribing deletes the trigger's subscriptions (``DELETE /webhooks/v3/{appId}/subscriptions/{id}``,
+204; V: Webhooks v3) for every portal; the target URL is left as is (other triggers may still use it).
 HubSpot caches webhook settings for up to five minutes (V: webhooks overview), so a new target URL may take that
 long to apply. Every call carries ``?hapikey=<developer API key>`` (securityScheme ``developer_hapikey``), which
 the HTTP layer redacts from errors, exchanges and the API call log.
@@ -39,6 +41,7 @@ from services.provider_client import ProviderClient
 from services.provider_errors import AuthError, IntegrationError, NotFoundError
 from services.webhooks import apps
 from services.webhooks.inbound import app_url, inbound_url
+from services.webhooks.subscribe import calling, delete, request_path
 
 SETTINGS_PATH = "/webhooks/v3/{app_id}/settings"   # V: specs/hubspot Webhooks v3
 CONCURRENCY = 10   # B: HubSpot's default maxConcurrentRequests; an existing app setting is kept
@@ -85,20 +88,31 @@ def _portal(conn_id: int, known: Any, action: str, requests: list[dict[str, Any]
         client.close()
 
 
-def subscribe(session: Session, *, conn: Connection, trigger: TriggerSpec, values: dict[str, Any],
-              requests: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Point the app at the Hub and make sure the trigger's subscriptions are active; (resource, audit detail)."""
-    base = load_settings().base_url
+def _app_for(session: Session, conn: Connection) -> apps.AppCredentials:
+    """The Hub's HubSpot app serving an OAuth connection (a private app's webhooks are not the Hub's to manage)."""
     if conn.auth_type != "oauth2":
         raise InvalidInput(f"HubSpot connection #{conn.id} uses a private-app token: a private app's webhooks can "
                            "only be set in HubSpot (the private app's settings, Webhooks), not through the API. "
-                           f"Point them at {inbound_url(base, 'hubspot', conn.id)}")
+                           f"Point them at {inbound_url(load_settings().base_url, 'hubspot', conn.id)}")
     kind = "sandbox" if conn.sandbox else "production"
     app = apps.get_app(session, "hubspot", sandbox=conn.sandbox)
     if app is None:
         raise InvalidInput(f"the Hub's HubSpot app ({kind}) is not set: run `layers-hub webhooks app set hubspot "
                            f"--app-id ID --developer-key-stdin{' --sandbox' if conn.sandbox else ''}` with the "
                            "public app's id and its developer account's API key")
+    return app
+
+
+def _key_refused(exc: AuthError) -> InvalidInput:
+    return InvalidInput(f"HubSpot refused the app's developer API key: {exc}. Update it with `layers-hub "
+                        "webhooks app set hubspot`")
+
+
+def subscribe(session: Session, *, conn: Connection, trigger: TriggerSpec, values: dict[str, Any],
+              requests: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Point the app at the Hub and make sure the trigger's subscriptions are active; (resource, audit detail)."""
+    base = load_settings().base_url
+    app = _app_for(session, conn)
     wanted = _wanted(trigger, values)
     conn_id, integration_id = conn.id, conn.integration_id
     known = (conn.provider_metadata or {}).get("hub_id") or (conn.config or {}).get("hub_id")
@@ -134,8 +148,7 @@ def subscribe(session: Session, *, conn: Connection, trigger: TriggerSpec, value
                 found = client.request("PATCH", f"{subs_path}/{found['id']}", json={"active": True}).json()
             subscriptions.append(found)
     except AuthError as exc:
-        raise InvalidInput(f"HubSpot refused the app's developer API key: {exc}. Update it with `layers-hub "
-                           "webhooks app set hubspot`") from None
+        raise _key_refused(exc) from None
     except IntegrationError as exc:
         raise InvalidInput(f"HubSpot refused the subscription: {exc}") from None
     finally:
@@ -150,3 +163,32 @@ def subscribe(session: Session, *, conn: Connection, trigger: TriggerSpec, value
     detail = {"url": target, "app_id": app.app_id, "previous_target": previous, "portal_id": portal,
               "subscriptions": [s.get("id") for s in subscriptions], "created": created}
     return resource, detail
+
+
+def unsubscribe(session: Session, *, conn: Connection, trigger: TriggerSpec, values: dict[str, Any],
+                requests: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Delete the app's subscriptions that ``subscribe`` creates for the trigger (same eventType and
+    propertyName), whichever portal asked for them: app-level, so every portal of the app stops receiving them.
+
+    Needs the app's developer key only, not the connection's token (a revoked connection may unsubscribe)."""
+    app = _app_for(session, conn)
+    wanted = set(_wanted(trigger, values))
+    integration_id = conn.integration_id
+    session.commit()   # no transaction held while HubSpot is called
+    assert trigger.subscribe is not None and trigger.unsubscribe is not None
+    subs_path = request_path(trigger.subscribe, app_id=app.app_id)
+    client = app_client(app, integration_id=integration_id, action=f"unsubscribe:{trigger.key}")
+    removed: list[str] = []
+    labels: list[str] = []
+    with calling(client, requests, "HubSpot refused the unsubscription", removed):
+        try:
+            for sub in client.request("GET", subs_path).json().get("results") or []:
+                if (sub.get("eventType"), sub.get("propertyName")) not in wanted:
+                    continue
+                if delete(client, trigger.unsubscribe, app_id=app.app_id, id=sub["id"]):
+                    removed.append(str(sub["id"]))
+                    prop = f" ({sub['propertyName']})" if sub.get("propertyName") else ""
+                    labels.append(f"{sub['eventType']}{prop} #{sub['id']}")
+        except AuthError as exc:
+            raise _key_refused(exc) from None
+    return {"appId": app.app_id, "allPortals": True, "removed": removed, "labels": labels}
