@@ -49,16 +49,25 @@ def subscribe_panel(me: Staff, connection_id: int, service: str, label: str) -> 
                             f"{label}" + (f", and so for **{shared}**" if shared else ""), key="wh_unsub_confirm")
     left, right = st.columns(2)
     subscribing = left.button("Subscribe at the provider", key="wh_subscribe")
-    unsubscribing = right.button("Unsubscribe", key="wh_unsubscribe", disabled=not confirmed,
-                                 help="Deletes at the provider what Subscribe created; tick the box above first")
+    right.button("Unsubscribe", key="wh_unsubscribe", disabled=not confirmed, on_click=_confirmed_once,
+                 help="Deletes at the provider what Subscribe created; tick the box above first")
+    # The click is taken only with the box ticked at that moment, and the box is cleared: each unsubscribe asks again.
+    unsubscribing = st.session_state.pop("wh_unsub_go", False)
     call = {"actor": me.email, "connection_id": connection_id, "service": service, "trigger": trigger,
             "params": params}
     if subscribing:
         _run("Subscribing…", lambda s, requests: f"Subscribed {what}: " + subscribe.summary(
             service, subscribe.subscribe(s, **call, requests=requests)))
-    if unsubscribing and confirmed:   # the disabled state is enforced by the browser only: check again
+    if unsubscribing:
         _run("Unsubscribing…", lambda s, requests: f"Unsubscribed {what}: " + subscribe.unsubscribe_summary(
             service, subscribe.unsubscribe(s, **call, requests=requests)))
+
+
+def _confirmed_once() -> None:
+    """The Unsubscribe click, before the rerun: kept only when the confirmation is ticked (the disabled state is
+    enforced by the browser alone), which is then cleared."""
+    st.session_state["wh_unsub_go"] = bool(st.session_state.get("wh_unsub_confirm"))
+    st.session_state["wh_unsub_confirm"] = False
 
 
 def _run(spinner: str, action: Callable[[Session, list[dict[str, Any]]], str]) -> None:

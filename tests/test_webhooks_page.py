@@ -191,7 +191,10 @@ def test_unsubscribe_needs_the_confirmation_then_removes_and_shows_the_exchanges
     session.expire_all()
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.unsubscribed"))
     assert entry.actor == "engineer@layers.example" and entry.after["trigger"] == "event_scheduled"
-    at.button(key="wh_unsubscribe").click().run()   # the box stays ticked: a second click finds nothing
+    # Each unsubscribe asks again: the box is cleared and the button disabled after the run.
+    assert not at.checkbox(key="wh_unsub_confirm").value and at.button(key="wh_unsubscribe").disabled
+    at.checkbox(key="wh_unsub_confirm").check().run()
+    at.button(key="wh_unsubscribe").click().run()   # a second one finds nothing
     assert at.success[0].value.startswith("Unsubscribed event_scheduled (Event scheduled): nothing to remove")
 
 
