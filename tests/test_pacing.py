@@ -69,4 +69,6 @@ def test_threads_sharing_an_account_share_its_window():
         th.start()
     for th in threads:
         th.join()
-    assert len(stamps) == 12 and most_in_any_window(sorted(stamps), 1.0) <= 5
+    # Real threads: a stamp may lag its reserved send time on a loaded machine, so a 0.9 s window (not 1.0 s)
+    # leaves 100 ms for that; without a shared window all 12 would land within milliseconds.
+    assert len(stamps) == 12 and most_in_any_window(sorted(stamps), 0.9) <= 5
