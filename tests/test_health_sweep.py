@@ -110,3 +110,24 @@ def test_the_sweep_command_prints_json_and_fails_when_a_check_fails(session, wor
     with pytest.raises(SystemExit) as exit_:
         cli.main(["sweep", "--concurrency", "100"])
     assert exit_.value.code == 2 and "between 1 and 64" in capsys.readouterr().err
+
+
+def test_each_sweep_worker_has_its_own_pool_sharing_one_tls_context():
+    """One pool shared by 48 workers serialised them on its lock; each worker thread now keeps its own."""
+    import threading
+
+    from services.monitoring.sweep import PooledTransport
+
+    pooled = PooledTransport()
+    seen: list[object] = []
+    workers = [threading.Thread(target=lambda: seen.extend([pooled._mine(), pooled._mine()])) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(seen) == 6 and len({id(t) for t in seen}) == 3, "one pool per thread, reused within it"
+    assert {id(t._pool._ssl_context) for t in seen} == {id(pooled._tls)}      # type: ignore[attr-defined]
+    pooled.close()                       # a check's client closing leaves the pools open
+    assert len(pooled._all) == 3
+    pooled.shutdown()
+    assert pooled._all == []
