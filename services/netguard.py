@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from services.errors import InvalidInput
@@ -65,25 +66,36 @@ def check_url(url: str, *, sandbox_enabled: bool, resolver: Resolver = system_re
     if parts.fragment:
         raise UnsafeUrl(f"{field}: a URL fragment (#...) is not allowed")
     host = parts.hostname
-    try:
-        literal = ipaddress.ip_address(host)
-        addresses = [str(literal)]
-    except ValueError:
-        addresses = resolver(host)
+    literal = _classified(host)
+    addresses = [host] if literal is not None else resolver(host)   # names are resolved on every check
     if not addresses:
         raise UnsafeUrl(f"{field}: {host} does not resolve")
-    ips = [ipaddress.ip_address(a.split("%", 1)[0]) for a in addresses]
-    if all(_is_loopback(ip) for ip in ips):
+    classes = [_classified(a.split("%", 1)[0]) for a in addresses]
+    if any(c is None for c in classes):
+        raise UnsafeUrl(f"{field}: {host} resolves to something that is not an IP address")
+    if all(c[1] for c in classes if c is not None):
         if sandbox_enabled:
             return url
         raise UnsafeUrl(f"{field}: {host} is a loopback address; only the sandbox (HUB_SANDBOX=1) may use it")
     if parts.scheme != "https":
         raise UnsafeUrl(f"{field}: {url!r} must use https")
-    bad = [str(ip) for ip in ips if not _public(ip)]
+    bad = [c[0] for c in classes if c is not None and not c[2]]
     if bad:
         raise UnsafeUrl(f"{field}: {host} resolves to a private, link-local or reserved address ({bad[0]}); "
                         "the Hub only calls public hosts")
     return url
+
+
+@lru_cache(maxsize=4096)
+def _classified(address: str) -> tuple[str, bool, bool] | None:
+    """(address, loopback, public) of an IP address text, None when it is not one. Cached: this runs before
+    every request (a sweep's CPU went noticeably into parsing the same addresses); only what an address is,
+    never what a name resolves to, is kept."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return str(ip), _is_loopback(ip), _public(ip)
 
 
 def guard(*, sandbox_enabled: bool, resolver: Resolver = system_resolver) -> Callable[[str], None]:

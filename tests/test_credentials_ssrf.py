@@ -98,3 +98,17 @@ def test_request_time_guard_blocks_rebinding_and_redirects_are_not_followed():
             client.get("https://intranet.example.com/")        # DNS now points inside: refused at send time
         response = client.get("https://api.example.com/")
     assert response.status_code == 302 and calls == ["https://api.example.com/"]   # redirect not followed
+
+
+def test_a_resolver_answer_that_is_no_ip_address_is_refused_and_names_are_resolved_every_time():
+    calls: list[str] = []
+
+    def resolver(host: str) -> list[str]:
+        calls.append(host)
+        return ["93.184.215.14"] if len(calls) == 1 else ["10.0.0.7"]     # rebinding to a private address
+    assert check_url("https://api.example.com", sandbox_enabled=False, resolver=resolver)
+    with pytest.raises(UnsafeUrl, match="10.0.0.7"):
+        check_url("https://api.example.com", sandbox_enabled=False, resolver=resolver)
+    assert calls == ["api.example.com", "api.example.com"], "what a name resolves to is never cached"
+    with pytest.raises(UnsafeUrl, match="not an IP address"):
+        check_url("https://odd.example.com", sandbox_enabled=False, resolver=lambda host: ["odd-answer"])
