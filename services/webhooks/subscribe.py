@@ -30,18 +30,14 @@ to delete is an empty ``removed``, not an error. Audited as ``webhook.unsubscrib
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Connection, Integration
 from services import audit
-from services.catalog import FieldSpec, RequestSpec, TriggerSpec, load_catalog
+from services.catalog import FieldSpec, TriggerSpec, load_catalog
 from services.catalog.spec import placeholders
 from services.config import load_settings
 from services.credentials.errors import ReauthRequired
@@ -50,9 +46,10 @@ from services.credentials.webhook_secrets import live_webhook_secrets, rotate_we
 from services.errors import InvalidInput, NotFound
 from services.executors.run import connection_client
 from services.provider_client import ProviderClient
-from services.provider_errors import AuthError, IntegrationError, NotFoundError
+from services.provider_errors import AuthError
 from services.webhooks import apps
 from services.webhooks.inbound import inbound_url
+from services.webhooks.provider_calls import calling, delete, request_path
 
 SUPPORTED = ("calendly", "hubspot", "webflow")
 HUB_FILLED = {"hubspot": {"app_id"}}   # subscribe inputs the Hub fills itself (the app id from its app settings)
@@ -202,41 +199,6 @@ def unsubscribe_summary(service: str, result: dict[str, Any]) -> str:
     return f"removed {len(result['removed'])} {name} subscription(s) ({where}): {', '.join(result['labels'])}"
 
 
-def _collect(requests: list[dict[str, Any]] | None, client: Any) -> None:
-    if requests is not None:
-        requests.extend(e.as_dict() for e in client.exchanges)
-
-
-@contextmanager
-def calling(client: ProviderClient, requests: list[dict[str, Any]] | None, refusal: str,
-            removed: list[str] | None = None) -> Iterator[None]:
-    """Provider refusals become ``InvalidInput`` quoting the provider (and what was already deleted, since a
-    later DELETE may fail); the redacted exchanges are kept and the client closed either way."""
-    try:
-        yield
-    except IntegrationError as exc:
-        done = f" (already removed: {', '.join(removed)})" if removed else ""
-        raise InvalidInput(f"{refusal}: {exc}{done}") from None
-    finally:
-        _collect(requests, client)
-        client.close()
-
-
-def request_path(request: RequestSpec, **values: Any) -> str:
-    """A catalog request's path with its ``{name}`` placeholders filled (URL-quoted)."""
-    return re.sub(r"\{(\w+)\}", lambda m: quote(str(values[m.group(1)]), safe=""), request.path)
-
-
-def delete(client: ProviderClient, request: RequestSpec, **values: Any) -> bool:
-    """Send the trigger's unsubscribe request; False when the provider no longer has the subscription (deleted
-    meanwhile, e.g. by a retried or concurrent call): the wanted end state, so not an error."""
-    try:
-        client.request(request.method, request_path(request, **values))
-    except NotFoundError:
-        return False
-    return True
-
-
 def _token_client(conn_id: int, action: str, name: str, url: str) -> ProviderClient:
     try:
         client, _, _ = connection_client(conn_id, mode="live", action=action)
@@ -300,7 +262,7 @@ def _calendly(session: Session, *, actor: str, conn: Connection, trigger: Trigge
     session.commit()
     url = inbound_url(load_settings().base_url, "calendly", conn.id)
     client, _, _ = connection_client(conn.id, mode="live", action=f"subscribe:{trigger.key}")
-    try:
+    with calling(client, requests, "Calendly refused the subscription"):
         me = client.request("GET", "/users/me").json()["resource"]
         body = {"url": url, "events": list(trigger.events), "organization": me["current_organization"],
                 "scope": scope, "signing_key": secret}
@@ -308,11 +270,6 @@ def _calendly(session: Session, *, actor: str, conn: Connection, trigger: Trigge
             body["user"] = me["uri"]
         assert trigger.subscribe is not None
         resource = client.request(trigger.subscribe.method, trigger.subscribe.path, json=body).json()["resource"]
-    except IntegrationError as exc:
-        raise InvalidInput(f"Calendly refused the subscription: {exc}") from None
-    finally:
-        _collect(requests, client)
-        client.close()
     return resource, {"url": url, "subscription": resource.get("uri")}
 
 
@@ -329,10 +286,10 @@ def _webflow(session: Session, *, conn: Connection, trigger: TriggerSpec, values
     url = inbound_url(load_settings().base_url, "webflow", conn.id)
     session.commit()   # no transaction held while the provider is called (the client uses its own sessions)
     assert trigger.subscribe is not None
-    path = trigger.subscribe.path.replace("{site_id}", quote(str(site_id), safe=""))
+    path = request_path(trigger.subscribe, site_id=site_id)
     client, _, _ = connection_client(conn.id, mode="live", action=f"subscribe:{trigger.key}")
     hooks, created = [], 0
-    try:
+    with calling(client, requests, "Webflow refused the subscription"):
         existing = client.request("GET", path).json().get("webhooks") or []
         for event in trigger.events:
             body: dict[str, Any] = {"triggerType": event, "url": url}
@@ -344,11 +301,6 @@ def _webflow(session: Session, *, conn: Connection, trigger: TriggerSpec, values
                 found = client.request(trigger.subscribe.method, path, json=body).json()
                 created += 1
             hooks.append(found)
-    except IntegrationError as exc:
-        raise InvalidInput(f"Webflow refused the subscription: {exc}") from None
-    finally:
-        _collect(requests, client)
-        client.close()
     return ({"url": url, "siteId": site_id, "webhooks": hooks},
             {"url": url, "site_id": site_id, "webhooks": [h.get("id") for h in hooks], "created": created})
 

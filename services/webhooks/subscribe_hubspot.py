@@ -38,18 +38,13 @@ from services.credentials.outbound import Outbound
 from services.errors import InvalidInput
 from services.executors.run import connection_client
 from services.provider_client import ProviderClient
-from services.provider_errors import AuthError, IntegrationError, NotFoundError
+from services.provider_errors import AuthError, NotFoundError
 from services.webhooks import apps
 from services.webhooks.inbound import app_url, inbound_url
-from services.webhooks.subscribe import calling, delete, request_path
+from services.webhooks.provider_calls import calling, delete, request_path
 
 SETTINGS_PATH = "/webhooks/v3/{app_id}/settings"   # V: specs/hubspot Webhooks v3
 CONCURRENCY = 10   # B: HubSpot's default maxConcurrentRequests; an existing app setting is kept
-
-
-def _collect(requests: list[dict[str, Any]] | None, client: ProviderClient) -> None:
-    if requests is not None:
-        requests.extend(e.as_dict() for e in client.exchanges)
 
 
 def app_client(app: apps.AppCredentials, *, integration_id: int, action: str) -> ProviderClient:
@@ -79,13 +74,8 @@ def _portal(conn_id: int, known: Any, action: str, requests: list[dict[str, Any]
     if known is not None:
         return known
     client, _, _ = connection_client(conn_id, mode="live", action=action)
-    try:
+    with calling(client, requests, "HubSpot refused the connection's account lookup (portal id)"):
         return client.request("GET", "/account-info/v3/details").json().get("portalId")
-    except IntegrationError as exc:
-        raise InvalidInput(f"HubSpot refused the connection's account lookup (portal id): {exc}") from None
-    finally:
-        _collect(requests, client)
-        client.close()
 
 
 def _app_for(session: Session, conn: Connection) -> apps.AppCredentials:
@@ -122,38 +112,35 @@ def subscribe(session: Session, *, conn: Connection, trigger: TriggerSpec, value
     target = app_url(base, "hubspot", app.app_id)
     settings_path = SETTINGS_PATH.format(app_id=app.app_id)
     assert trigger.subscribe is not None
-    subs_path = trigger.subscribe.path.replace("{app_id}", app.app_id)
+    subs_path = request_path(trigger.subscribe, app_id=app.app_id)
     client = app_client(app, integration_id=integration_id, action=action)
     subscriptions, created = [], []
-    try:
+    with calling(client, requests, "HubSpot refused the subscription"):
         try:
-            settings = client.request("GET", settings_path).json()
-        except NotFoundError:   # B: an app without settings answers 404
-            settings = None
-        previous = (settings or {}).get("targetUrl")
-        if previous != target:
-            concurrency = ((settings or {}).get("throttling") or {}).get("maxConcurrentRequests") or CONCURRENCY
-            client.request("PUT", settings_path, json={"targetUrl": target,
-                                                       "throttling": {"maxConcurrentRequests": concurrency}})
-        existing = client.request("GET", subs_path).json().get("results") or []
-        for event, prop in wanted:
-            found = next((s for s in existing if s.get("eventType") == event and s.get("propertyName") == prop), None)
-            if found is None:
-                body: dict[str, Any] = {"eventType": event, "active": True}
-                if prop:
-                    body["propertyName"] = prop
-                found = client.request(trigger.subscribe.method, subs_path, json=body).json()
-                created.append(found.get("id"))
-            elif not found.get("active"):
-                found = client.request("PATCH", f"{subs_path}/{found['id']}", json={"active": True}).json()
-            subscriptions.append(found)
-    except AuthError as exc:
-        raise _key_refused(exc) from None
-    except IntegrationError as exc:
-        raise InvalidInput(f"HubSpot refused the subscription: {exc}") from None
-    finally:
-        _collect(requests, client)
-        client.close()
+            try:
+                settings = client.request("GET", settings_path).json()
+            except NotFoundError:   # B: an app without settings answers 404
+                settings = None
+            previous = (settings or {}).get("targetUrl")
+            if previous != target:
+                concurrency = ((settings or {}).get("throttling") or {}).get("maxConcurrentRequests") or CONCURRENCY
+                client.request("PUT", settings_path, json={"targetUrl": target,
+                                                           "throttling": {"maxConcurrentRequests": concurrency}})
+            existing = client.request("GET", subs_path).json().get("results") or []
+            for event, prop in wanted:
+                found = next((s for s in existing
+                              if s.get("eventType") == event and s.get("propertyName") == prop), None)
+                if found is None:
+                    body: dict[str, Any] = {"eventType": event, "active": True}
+                    if prop:
+                        body["propertyName"] = prop
+                    found = client.request(trigger.subscribe.method, subs_path, json=body).json()
+                    created.append(found.get("id"))
+                elif not found.get("active"):
+                    found = client.request("PATCH", f"{subs_path}/{found['id']}", json={"active": True}).json()
+                subscriptions.append(found)
+        except AuthError as exc:
+            raise _key_refused(exc) from None
     if known is None and portal is not None:
         row = session.get(Connection, conn_id)
         assert row is not None
