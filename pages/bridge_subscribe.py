@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-from sqlalchemy.orm import Session
 
 from pages.credential_test_panels import exchanges
 from pages.ui import unit_of_work
@@ -70,8 +69,9 @@ def _confirmed_once() -> None:
     st.session_state["wh_unsub_confirm"] = False
 
 
-def _run(spinner: str, action: Callable[[Session, list[dict[str, Any]]], str]) -> None:
-    """Run one service call in its own unit of work; show its line, or the refusal, then the redacted exchanges."""
+def _run(spinner: str, action: Callable[[Any, list[dict[str, Any]]], str]) -> None:
+    """Run one service call in its own unit of work (the action's first argument); show its line, or the refusal,
+    then the redacted exchanges."""
     requests: list[dict[str, Any]] = []
     try:
         with st.spinner(spinner), unit_of_work() as s:
