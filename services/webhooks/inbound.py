@@ -166,16 +166,12 @@ def verify(scheme: str, secrets: list[str], *, conn: Connection, method: str, ur
         raise SignatureError(f"no inbound signature scheme for this integration ({scheme})")
 
 
-def _reject(session: Session, conn: Connection, service: str, status: int, reason: str) -> Outcome:
-    session.add(WebhookRejection(connection_id=conn.id, service=service, status_code=status, reason=reason[:300]))
-    log.info("webhook rejected: %s #%s: %s", service, conn.id, reason)
-    return Outcome(status, reason)
-
-
-def _reject_app(session: Session, service: str, app_id: str, status: int, reason: str) -> Outcome:
-    session.add(WebhookRejection(connection_id=None, app_id=app_id, service=service, status_code=status,
+def _reject(session: Session, service: str, status: int, reason: str, *, connection_id: int | None = None,
+            app_id: str | None = None) -> Outcome:
+    """Store why a delivery to a connection's URL, or to a provider app's URL (``app_id``), was refused."""
+    session.add(WebhookRejection(connection_id=connection_id, app_id=app_id, service=service, status_code=status,
                                  reason=reason[:300]))
-    log.info("webhook rejected: %s app %s: %s", service, app_id, reason)
+    log.info("webhook rejected: %s %s: %s", service, f"app {app_id}" if app_id else f"#{connection_id}", reason)
     return Outcome(status, reason)
 
 
@@ -202,11 +198,11 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
         verify(scheme or "", secrets, conn=conn, method=method, url=url,
                headers=headers, query=query, body=body, now=now)
     except SignatureError as exc:
-        return _reject(session, conn, service, 401, f"verification failed: {exc}")
+        return _reject(session, service, 401, f"verification failed: {exc}", connection_id=conn.id)
     try:
         payload = parse_body(body, {k.lower(): v for k, v in headers.items()}.get("content-type", ""))
     except Rejected as exc:
-        return _reject(session, conn, service, exc.status, exc.reason)
+        return _reject(session, service, exc.status, exc.reason, connection_id=conn.id)
     items = split(service, payload, headers)
     outcome = Outcome(200, "accepted")
     _store(session, conn, service, scheme or "", list(enumerate(items)), len(items), body, outcome)
@@ -267,8 +263,8 @@ def receive_app(session: Session, *, service: str, app_id: str, method: str, url
     """``POST /hooks/<service>/apps/<app id>``: HubSpot sends the events of every portal that installed the app to
     the app's one target URL. Verify with the app's client secret (HubSpot v3), then store each event on the
     connection(s) whose hub id is the event's ``portalId``; events of portals without a connection are counted
-    and dropped (answered 200, so HubSpot does not retry them). A failed verification is logged, not stored:
-    ``webhook_rejections`` rows belong to a connection and this URL has none."""
+    and dropped (answered 200, so HubSpot does not retry them). A failed verification is stored as the app's
+    rejection (``webhook_rejections.app_id``, no connection) and shown in the inbox."""
     if len(body) > MAX_BODY:
         return Outcome(413, f"payload over {MAX_BODY} bytes")
     app = apps.find_app(session, service, app_id) if service in APP_ROUTED else None
@@ -283,9 +279,9 @@ def receive_app(session: Session, *, service: str, app_id: str, method: str, url
         signatures.verify_hubspot_v3([secret], method=method, uri=url, body=body, headers=headers, now=now)
         payload = parse_body(body, {k.lower(): v for k, v in headers.items()}.get("content-type", ""))
     except SignatureError as exc:
-        return _reject_app(session, service, app_id, 401, f"verification failed: {exc}")
+        return _reject(session, service, 401, f"verification failed: {exc}", app_id=app_id)
     except Rejected as exc:
-        return _reject_app(session, service, app_id, exc.status, exc.reason)
+        return _reject(session, service, exc.status, exc.reason, app_id=app_id)
     items = split(service, payload, headers)
     by_portal: dict[str, list[tuple[int, tuple[str | None, str | None, Any]]]] = {}
     for index, event in enumerate(items):
