@@ -5,9 +5,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from services.config import load_settings
-from services.routes import ROUTES
-from services.vault import VaultError, check_production_keys
+from services.connect.vault import VaultError, check_production_keys
+from services.core.config import load_settings
+from services.server.routes import ROUTES
 
 try:
     check_production_keys(load_settings())   # fail fast: HUB_ENV=production needs HUB_ENCRYPTION_KEYS

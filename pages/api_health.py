@@ -4,10 +4,9 @@ health sweep. Leadership sees it read-only."""
 import pandas as pd
 import streamlit as st
 
-from pages import api_health_alerts, api_health_sweep
-from pages.ui import current_staff, unit_of_work
-from services import roles
+from pages.ui import api_health_alerts, api_health_sweep, current_staff, unit_of_work
 from services.monitoring import charts, metrics
+from services.people import roles
 
 me = current_staff()
 read_only = roles.read_only(me.role, "api_health")

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pages.ui import current_staff, unit_of_work
-from services import queries
+from services.core import queries
 
 current_staff()
 st.title("Audit log")

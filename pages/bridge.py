@@ -1,10 +1,10 @@
 import streamlit as st
 
-from pages.bridge_subscribe import subscribe_panel
-from pages.bridge_ui import flash, retention_panel, show_flash
-from pages.ui import current_staff, unit_of_work
-from services.config import load_settings
-from services.errors import HubError
+from pages.ui import current_staff, flash, unit_of_work
+from pages.ui.bridge_retention import retention_panel
+from pages.ui.bridge_subscribe import subscribe_panel
+from services.core.config import load_settings
+from services.core.errors import HubError
 from services.webhooks import inbound, inbox, zapier
 
 staff = current_staff()
@@ -38,7 +38,7 @@ tabs = st.tabs([*shown, *(["Retention"] if can_prune else [])])
 received_tab, failed_tab, outbound_tab = tabs[:3]
 
 with received_tab:
-    show_flash("received")
+    flash.show("received")
     if events.empty:
         st.info("No events received yet.")
     else:
@@ -65,7 +65,8 @@ with received_tab:
                         event, queued = inbound.replay(s, actor=staff.email, event_id=int(event_id))
                         result = f"Replayed event #{event.id}: {event.status}"
                     sent = zapier.send(queued)   # after the commit: no transaction held during HTTP
-                    flash("received", "success", result + (f"; deliveries: {', '.join(sent)}" if sent else ""))
+                    flash.set("success", result + (f"; deliveries: {', '.join(sent)}" if sent else ""),
+                              where="received")
                     st.rerun()   # the table above shows the event's new status and attempts
                 except HubError as exc:
                     st.error(str(exc))

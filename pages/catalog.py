@@ -1,8 +1,8 @@
 import streamlit as st
 
 from pages.ui import current_staff, unit_of_work
-from services import integrations, queries
 from services.catalog import load_catalog
+from services.core import integrations, queries
 
 me = current_staff()
 catalog = load_catalog()

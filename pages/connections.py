@@ -1,14 +1,14 @@
 import pandas as pd
 import streamlit as st
 
-from pages.ui import current_staff, unit_of_work
+from pages.ui import current_staff, flash, unit_of_work
 from services.catalog import load_catalog
-from services.config import load_settings
-from services.credentials import connections as conns
-from services.credentials.fields import AUTH_LABELS, form_fields
-from services.credentials.oauth import flow_status, start_authorization
-from services.credentials.webhook_secrets import rotate_webhook_secret
-from services.errors import HubError
+from services.connect import connections as conns
+from services.connect.fields import AUTH_LABELS, form_fields
+from services.connect.oauth import flow_status, start_authorization
+from services.connect.webhook_secrets import rotate_webhook_secret
+from services.core.config import load_settings
+from services.core.errors import HubError
 
 me = current_staff()
 settings = load_settings()
@@ -17,20 +17,16 @@ st.caption("Customers' credentials per organization. Secrets are encrypted at re
            "their last 4 characters). Every action is written to the audit log.")
 
 
-def done(kind: str, message: str, secret: str | None = None) -> None:
+def done(kind: flash.Kind, message: str, secret: str | None = None) -> None:
     """Show the outcome after a rerun (so the table is fresh); a new secret is shown once, then dropped."""
-    st.session_state.conn_flash = (kind, message, secret)
+    flash.set(kind, message, icon=None)
+    if secret:
+        flash.set("warning", "Webhook signing secret — copy it now, it is shown only once. A rotated-out secret "
+                  "stays valid for 24 hours.", icon=":material/visibility:", code=secret)
     st.rerun()
 
 
-flash = st.session_state.pop("conn_flash", None)
-if flash:
-    kind, message, secret = flash
-    {"success": st.success, "error": st.error, "info": st.info}[kind](message)
-    if secret:
-        st.warning("Webhook signing secret — copy it now, it is shown only once. A rotated-out secret stays valid "
-                   "for 24 hours.", icon=":material/visibility:")
-        st.code(secret, language=None)
+flash.show()
 
 with unit_of_work() as session:
     orgs = conns.organization_choices(session)

@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from pages.credential_test_panels import STATUS, at_a_glance, check, history, when
-from pages.credential_test_run import run_panel
 from pages.ui import current_staff, unit_of_work
-from services.credentials.fields import AUTH_LABELS
-from services.errors import InvalidInput
+from pages.ui.credential_test_panels import STATUS, at_a_glance, check, history, when
+from pages.ui.credential_test_run import run_panel
+from services.connect.fields import AUTH_LABELS
+from services.core.errors import InvalidInput
 from services.monitoring import finder
 from services.monitoring.runs import clean_ticket
 

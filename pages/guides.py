@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from pages.ui import current_staff, unit_of_work
-from services.errors import HubError
+from pages.ui import current_staff, flash, unit_of_work
+from services.build.tracker import BUILDERS
+from services.core.errors import HubError
 from services.guides import publishing
 from services.guides.render import demote, render
-from services.tracker import BUILDERS
 
 me = current_staff()
 can_publish = me.role in BUILDERS
@@ -15,8 +15,7 @@ st.title("Integration guides")
 st.caption("How to connect, actions and triggers, example workflows, common use cases and troubleshooting. "
            "The written parts live in `docs/integrations/<slug>.md`; connection fields, actions, triggers and "
            "error categories are generated from the catalog each time a guide is shown.")
-if flash := st.session_state.pop("guide_flash", None):
-    st.success(flash, icon=":material/check_circle:")
+flash.show()
 
 with unit_of_work() as session:
     states = publishing.guide_states(session)
@@ -78,7 +77,7 @@ if can_publish:
         except HubError as exc:
             st.error(str(exc))
         else:
-            st.session_state.guide_flash = f"{state.name}'s guide {'unpublished' if state.published else 'published'}."
+            flash.set("success", f"{state.name}'s guide {'unpublished' if state.published else 'published'}.")
             st.rerun()
     actions[2].caption("Publishing ticks the guide items of Step 7 in the build tracker; unpublishing reopens them.")
 else:

@@ -4,9 +4,10 @@ navigation rebuilt per role so a page a role may not open is never registered fo
 import streamlit as st
 
 from pages.ui import unit_of_work
-from services import roles, vault
-from services import staff as staff_service
-from services.config import load_settings
+from services.connect import vault
+from services.core.config import load_settings
+from services.people import roles
+from services.people import staff as staff_service
 
 st.set_page_config(page_title="Layers Integration Hub", page_icon=":material/hub:", layout="wide")
 settings = load_settings()

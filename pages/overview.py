@@ -1,7 +1,9 @@
 import streamlit as st
 
 from pages.ui import current_staff, unit_of_work
-from services import charts, queries, roles
+from services.core import queries
+from services.demand import charts
+from services.people import roles
 
 me = current_staff()
 st.title("Layers Integration Hub")

@@ -1,8 +1,9 @@
 import streamlit as st
 
-from pages import priorities_panels as panels
 from pages.ui import current_staff, unit_of_work
-from services import charts, demand, ranking
+from pages.ui import priorities_panels as panels
+from services.demand import charts, ranking
+from services.demand import requesters as demand
 
 me = current_staff()
 can_edit = me.role in ranking.SETTINGS_ROLES

@@ -3,8 +3,8 @@ import streamlit as st
 
 from db.models import ROLES
 from pages.ui import current_staff, unit_of_work
-from services import staff as staff_service
-from services.errors import HubError
+from services.core.errors import HubError
+from services.people import staff as staff_service
 
 me = current_staff()
 st.title("Staff & roles")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages import success_panels as panels
 from pages.ui import current_staff, unit_of_work
+from pages.ui import success_panels as panels
 from services.success.report import build_report, figures_csv
 
 current_staff()

@@ -1,9 +1,7 @@
 import streamlit as st
 
-from pages import tracker_board, tracker_detail, tracker_outbox, tracker_progress
-from pages.tracker_ui import show_flash
-from pages.ui import current_staff
-from services.tracker import BUILDERS
+from pages.ui import current_staff, flash, tracker_board, tracker_detail, tracker_outbox, tracker_progress
+from services.build.tracker import BUILDERS
 
 me = current_staff()
 can_edit = me.role in BUILDERS
@@ -18,7 +16,7 @@ VIEWS = {"Board": ":material/view_kanban:", "Integration": ":material/checklist:
          "Progress": ":material/trending_up:", "Announcements": ":material/campaign:"}
 view = st.segmented_control("View", list(VIEWS), key="tracker_view", default="Board", required=True,
                             format_func=lambda v: f"{VIEWS[v]} {v}", label_visibility="collapsed")
-show_flash()
+flash.show()
 
 if view == "Board":
     tracker_board.show()

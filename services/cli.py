@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from db.session import database_url
 from services.commands.common import HubParser
-from services.errors import HubError
+from services.core.errors import HubError
 
 COMMAND_MODULES = (
     "services.commands.database",

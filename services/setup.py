@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from db import migrate
 from db.session import session_scope
-from services.catalog_sync import SyncResult, sync_catalog
-from services.ranking import ensure_settings
-from services.tiers import sync_tiers
-from services.upvotes import ensure_aggregates
+from services.catalog.sync import SyncResult, sync_catalog
+from services.demand.ranking import ensure_settings
+from services.demand.tiers import sync_tiers
+from services.demand.upvotes import ensure_aggregates
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Integration, Organization, StaffUser, Tier, Upvote, User
-from services import tracker
-from services.evidence import GUIDE_ITEMS
+from services.build import tracker
+from services.build.evidence import GUIDE_ITEMS
 from services.guides import publishing
 
 ENGINEER = "eng@layers.example"

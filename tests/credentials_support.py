@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Organization, StaffUser
-from services import http
-from services.config import Settings
+from services.core.config import Settings
+from services.runtime import http
 
 # Obviously fake 256-bit test keys (never use these anywhere else).
 KEY_A = base64.b64encode(bytes(range(32))).decode()
@@ -39,7 +39,7 @@ def hub_server() -> Iterator[str]:
     import uvicorn
     from starlette.applications import Starlette
 
-    from services.routes import build_routes
+    from services.server.routes import build_routes
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -80,7 +80,7 @@ class World:
 @pytest.fixture
 def world(session, creds_env) -> World:  # type: ignore[no-untyped-def]
     from services import demo
-    from services.tiers import tiers_by_slug
+    from services.demand.tiers import tiers_by_slug
 
     demo.ensure_demo_staff(session)
     tier = next(iter(tiers_by_slug(session).values()))

@@ -12,9 +12,9 @@ from db.base import utcnow
 from db.models import Connection, Integration
 from services import sandbox
 from services.catalog import load_catalog
-from services.credentials.demo import _config as sandbox_config
-from services.credentials.fields import render
-from services.credentials.store import write_secrets
+from services.connect.fields import render
+from services.connect.store import write_secrets
+from services.demo.connections import _config as sandbox_config
 
 SECRETS = {
     "hubspot": ("oauth2", {"access_token": "sbx_{a}.hubspot-at", "refresh_token": "sbx_{a}.hubspot-rt"}),

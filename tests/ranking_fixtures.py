@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Integration, Organization, Tier, User
-from services.upvotes import add_upvote
+from services.demand.upvotes import add_upvote
 
 
 class History:

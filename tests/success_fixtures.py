@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.models import ChecklistItem, Integration
-from db.models_build import ChecklistEvent, StatusChange
-from services import tracker
+from db.models.build import ChecklistEvent, StatusChange
+from services.build import tracker
 
 
 def integration(session: Session, slug: str) -> Integration:

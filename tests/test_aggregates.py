@@ -5,9 +5,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, distinct, func, select
 
 from db.models import Integration, Organization, Tier, Upvote, User
-from db.models_ranking import IntegrationOrgStat, IntegrationStat, IntegrationTierStat, IntegrationWeekStat
-from services import upvotes
-from services.upvote_import import import_upvotes
+from db.models.ranking import IntegrationOrgStat, IntegrationStat, IntegrationTierStat, IntegrationWeekStat
+from services.demand import upvotes
+from services.demand.upvote_import import import_upvotes
 
 SLUGS = ["pipedrive", "copper", "zoho-crm", "klaviyo"]
 TIERS = ["free", "starter", "pro", "agency", "enterprise"]

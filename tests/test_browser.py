@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 
 from db.session import session_scope
-from services import demo, roles
+from services import demo
+from services.people import roles
 from tests.live_server import SHOTS, chromium, get, running_hub, sign_in
 
 pytestmark = pytest.mark.browser

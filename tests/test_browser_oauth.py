@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from db.models import Connection, Integration, Organization
 from db.session import session_scope
-from services.credentials.store import read_secrets
-from services.vault import Vault, parse_keys
+from services.connect.store import read_secrets
+from services.connect.vault import Vault, parse_keys
 from tests.credentials_support import KEY_A
 from tests.live_server import SHOTS, chromium, sandbox_hub
 

@@ -7,9 +7,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 
 from db.models import Notification, Upvote
-from db.models_build import ChecklistEvent
-from services import board, build_charts, demo, pipeline, tracker, tracker_demo
-from services.evidence import GUIDE_ITEMS
+from db.models.build import ChecklistEvent
+from services import demo
+from services.build import board, pipeline, tracker
+from services.build import charts as build_charts
+from services.build.evidence import GUIDE_ITEMS
+from services.demo import tracker as tracker_demo
 from tests.build_fixtures import ENGINEER, add_staff
 
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry, ChecklistItem, Connection, Integration, Organization, TestRun, Tier
-from db.models_build import ChecklistEvent
-from services import evidence, tracker
-from services.checklist import applies, template
+from db.models.build import ChecklistEvent
+from services.build import evidence, tracker
+from services.build.checklist import applies, template
 from services.cli import main
-from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.core.errors import InvalidInput, NotFound, PermissionDenied
 from services.guides import publishing, written
 from tests.build_fixtures import ADMIN, ENGINEER, LEADER, PM, add_staff
 
@@ -235,7 +235,7 @@ def test_cli_checklist_show_json_and_tick(db_url, session, capsys):
 
 
 def test_an_integration_marked_existing_later_gets_the_review_list(session):
-    from services.integrations import set_existing
+    from services.core.integrations import set_existing
 
     add_staff(session)
     set_existing(session, actor=ADMIN, slug="copper", existing=True)     # API key, no review rows yet

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry, Integration, Notification, User
-from services import notifications
+from services.build import notifications
 from services.cli import main
-from services.errors import HubError, InvalidInput
+from services.core.errors import HubError, InvalidInput
 from tests.build_fixtures import add_upvoters
 from tests.fake_smtp import FakeSMTP
 

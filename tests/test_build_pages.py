@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.models import ChecklistItem, Integration, Notification
-from services import demo, pipeline, tracker
+from services import demo
+from services.build import pipeline, tracker
 from tests.build_fixtures import add_upvoters, complete_steps
 
 HUB = "../pages/hub.py"
@@ -162,7 +163,7 @@ def test_progress_view_draws_the_burn_up(staffed):
 
 
 def test_engineer_sends_the_outbox_after_confirming_and_leadership_cannot(staffed, monkeypatch):
-    from services import notifications
+    from services.build import notifications
     from tests.fake_smtp import FakeSMTP
 
     add_upvoters(staffed, "hubspot", 3)

@@ -9,12 +9,12 @@ from sqlalchemy import func, select, update
 
 from db.base import utcnow
 from db.models import AuditEntry, ChecklistItem, Integration, Notification
-from db.models_build import StatusChange
+from db.models.build import StatusChange
 from db.session import session_scope
-from services import notifications, pipeline, tracker
+from services.build import notifications, pipeline, tracker
+from services.build.evidence import GUIDE_ITEMS
 from services.cli import main
-from services.errors import InvalidInput, PermissionDenied
-from services.evidence import GUIDE_ITEMS
+from services.core.errors import InvalidInput, PermissionDenied
 from services.guides import publishing, written
 from tests.build_fixtures import ADMIN, ENGINEER, LEADER, PM, add_staff, add_upvoters, complete_steps
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Connection, Integration, TestRun
-from db.models_health import HealthSweep
+from db.models.health import HealthSweep
 from db.session import session_scope
 from tests.credentials_support import KEY_A
 from tests.live_server import SHOTS, chromium, idle, sandbox_hub, sign_in

@@ -67,7 +67,7 @@ def test_a_good_key_passes_and_the_call_is_logged(session, world):
 
 def test_a_rejected_key_names_the_provider_and_keeps_its_message(session, world):
     conn_id = sandbox_connection(session, world.org_id, "activecampaign", "acme")
-    from services.credentials.store import write_secrets
+    from services.connect.store import write_secrets
     row = session.get(Connection, conn_id)
     write_secrets(row, {"api_key": "not-a-sandbox-key-123"})
     session.commit()
@@ -96,7 +96,7 @@ def test_rate_limit_says_when_to_retry(session, world):
 
 def test_expired_token_whose_refresh_fails_says_reconnect(session, world):
     conn_id = sandbox_connection(session, world.org_id, "hubspot", "acme")
-    from services.credentials.store import read_secrets, write_secrets
+    from services.connect.store import read_secrets, write_secrets
     row = session.get(Connection, conn_id)
     write_secrets(row, {**read_secrets(row), "refresh_token": "revoked-refresh-token"})
     row.expires_at = utcnow() - timedelta(minutes=1)

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry, TestRun
-from services.errors import InvalidInput, PermissionDenied
+from services.core.errors import InvalidInput, PermissionDenied
 from services.monitoring import forms
 from services.monitoring.checks import check_connection
 from services.monitoring.runs import clean_ticket, history, run_test
+from services.people.staff import Staff
 from services.sandbox import activecampaign as ac_sandbox
-from services.staff import Staff
 from tests.health_support import clean_sandbox, sandbox_connection  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("clean_sandbox")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.models import Connection
 from services.cli import main
-from services.credentials.store import read_secrets
+from services.connect.store import read_secrets
 from tests.credentials_support import KEY_A, KEY_B
 
 
@@ -105,7 +105,7 @@ def test_import_checks_every_line_then_writes_all(session, world, monkeypatch, c
     assert read_secrets(rows[0])["refresh_token"] == "sbx_imp.hubspot-refresh-0001"
     assert rows[0].expires_at.year == 2099 and rows[0].last_checked_at is not None
     assert rows[2].config["dc"] == "us21"
-    from services.credentials.webhook_secrets import live_webhook_secrets
+    from services.connect.webhook_secrets import live_webhook_secrets
     assert live_webhook_secrets(session, rows[3].id) == ["whsec_aW1wb3J0ZWQtd2ViaG9vay1zZWNyZXQtMDAwMQ=="]
 
 

@@ -14,12 +14,12 @@ from db.base import utcnow
 from db.models import Alert, AuditEntry, Connection, OAuthState
 from db.session import session_scope
 from services import sandbox
-from services.credentials import connections as conns
-from services.credentials import refresh
-from services.credentials.errors import ReauthRequired
-from services.credentials.oauth import start_authorization
-from services.credentials.outbound import Outbound
-from services.credentials.store import read_secrets
+from services.connect import connections as conns
+from services.connect import refresh
+from services.connect.errors import ReauthRequired
+from services.connect.oauth import start_authorization
+from services.connect.outbound import Outbound
+from services.connect.store import read_secrets
 from tests.credentials_support import approve, follow, query
 
 OAUTH_TOP10 = ["hubspot", "mailchimp", "calendly", "wordpress", "webflow", "salesforce"]
@@ -216,7 +216,7 @@ def test_known_token_is_used_until_due_then_the_stored_one_is_refreshed(session,
 
 
 def sandbox_request():
-    from services import http
+    from services.runtime import http
     return http.Request("GET", "http://127.0.0.1:9/sandbox/hubspot/account-info/v3/details")
 
 
@@ -248,7 +248,7 @@ def test_invalid_grant_marks_needs_reauth_with_an_alert(session, world, db_url):
 
 def test_hubspot_bad_refresh_token_body_is_understood_as_invalid_grant(session, world, db_url):
     conn = connect(session, world, "hubspot")
-    from services.credentials.store import write_secrets
+    from services.connect.store import write_secrets
     write_secrets(conn, {**read_secrets(conn), "refresh_token": "not-a-sandbox-token"})
     conn.expires_at = utcnow() - timedelta(seconds=1)
     session.commit()
@@ -317,7 +317,7 @@ def test_revoke_at_the_provider_then_forget_secrets(session, world, db_url):
 
 
 def test_real_provider_needs_configured_client_credentials(session, world, monkeypatch):
-    from services.errors import InvalidInput
+    from services.core.errors import InvalidInput
 
     monkeypatch.delenv("HUB_OAUTH_HUBSPOT_CLIENT_ID", raising=False)
     with pytest.raises(InvalidInput, match="HUB_OAUTH_HUBSPOT_CLIENT_ID"):

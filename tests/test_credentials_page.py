@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry, Connection
-from services.credentials import connections as conns
+from services.connect import connections as conns
 from tests.test_pages import signed_in
 
 

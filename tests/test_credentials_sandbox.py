@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services import http, sandbox
+from services import sandbox
+from services.runtime import http
 from services.sandbox.common import sandbox_account
 from tests.credentials_support import approve, browser, query
 

@@ -19,11 +19,11 @@ from sqlalchemy import MetaData, text
 from db.base import utcnow
 from db.models import Connection
 from db.session import make_engine
-from services.credentials import connections as conns
-from services.credentials import refresh
-from services.credentials.errors import CredentialRejected
-from services.credentials.store import read_secrets
-from services.credentials.webhook_secrets import rotate_webhook_secret
+from services.connect import connections as conns
+from services.connect import refresh
+from services.connect.errors import CredentialRejected
+from services.connect.store import read_secrets
+from services.connect.webhook_secrets import rotate_webhook_secret
 from tests.test_credentials_oauth import connect
 from tests.test_pages import signed_in
 

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Connection
-from services import http
-from services.config import load_settings
-from services.credentials import connections as conns
-from services.credentials.outbound import Outbound
-from services.netguard import UnsafeUrl, check_url, guard
+from services.connect import connections as conns
+from services.connect.outbound import Outbound
+from services.core.config import load_settings
+from services.runtime import http
+from services.runtime.netguard import UnsafeUrl, check_url, guard
 
 FAKE_DNS = {"api.example.com": ["93.184.216.34"], "intranet.example.com": ["192.168.1.10"],
             "metadata.example.com": ["169.254.169.254"], "sneaky.example.com": ["93.184.216.34", "10.0.0.7"],

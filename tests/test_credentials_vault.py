@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from db.models import Connection, Integration
-from services.config import load_settings
-from services.credentials import keys as key_rotation
-from services.credentials.store import read_secrets, write_secrets
-from services.vault import Sealed, Vault, VaultError, aad, get_vault, hint, key_id_of, parse_keys
+from services.connect import keys as key_rotation
+from services.connect.store import read_secrets, write_secrets
+from services.connect.vault import Sealed, Vault, VaultError, aad, get_vault, hint, key_id_of, parse_keys
+from services.core.config import load_settings
 from tests.credentials_support import KEY_A, KEY_B
 
 A, B = base64.b64decode(KEY_A), base64.b64decode(KEY_B)
@@ -80,7 +80,7 @@ def _two_connections(session) -> tuple[Connection, Connection]:  # type: ignore[
 
 def _org(session, name: str = "Vault Org") -> int:  # type: ignore[no-untyped-def]
     from db.models import Organization
-    from services.tiers import tiers_by_slug
+    from services.demand.tiers import tiers_by_slug
 
     org = Organization(name=name, tier_id=next(iter(tiers_by_slug(session).values())).id)
     session.add(org)

@@ -16,17 +16,17 @@ import pytest
 from sqlalchemy import select
 
 from db.base import utcnow
-from db.models_credentials import WebhookSecret
-from services.config import load_settings
-from services.credentials import connections as conns
-from services.credentials import signatures as sig
-from services.credentials.outbound import Outbound
-from services.credentials.webhook_secrets import (
+from db.models.credentials import WebhookSecret
+from services.connect import connections as conns
+from services.connect import signatures as sig
+from services.connect.outbound import Outbound
+from services.connect.webhook_secrets import (
     generate_secret,
     list_webhook_secrets,
     live_webhook_secrets,
     rotate_webhook_secret,
 )
+from services.core.config import load_settings
 
 NOW = 1_767_225_600            # 2026-01-01T00:00:00Z
 BODY = b'[{"eventId":1,"subscriptionType":"contact.creation","objectId":123}]'

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from db.models import ChecklistItem, Integration, Organization, StaffUser, Upvote, User
 from db.session import session_scope
 from services import demo
-from services.errors import InvalidInput
+from services.core.errors import InvalidInput
 
 AS_OF = date(2026, 11, 1)
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from db.models import ApiCall
 from services.catalog import load_catalog
 from services.cli import main
-from services.executors.run import run_action
-from services.executors.schemas import sample_inputs
+from services.runtime.executors.run import run_action
+from services.runtime.executors.schemas import sample_inputs
 from services.sandbox import faults
 from services.sandbox.fern import validate_webflow_request
 from services.sandbox.openapi import validate_hubspot_request
@@ -119,8 +119,8 @@ def test_expired_token_is_refreshed_once_and_the_call_retried(connect):
 
 
 def test_token_endpoint_failing_during_refresh_is_a_network_error(connect, monkeypatch):
-    from services.credentials import refresh
-    from services.credentials.errors import ProviderUnreachable
+    from services.connect import refresh
+    from services.connect.errors import ProviderUnreachable
 
     conn = connect("hubspot", "token-down")
     faults.arm(faults.Fault(provider="hubspot", account="token-down", kind="expired_token", times=1))
@@ -229,7 +229,7 @@ def test_bridge_auth_headers_never_show_their_secret(connect, slug, action, head
 
 
 def test_pacing_key_follows_the_provider_account():
-    from services.executors.run import pacing_key
+    from services.runtime.executors.run import pacing_key
 
     ac, hubspot = load_catalog().get("activecampaign"), load_catalog().get("hubspot")
     shared_host = "http://127.0.0.1:9/sandbox/activecampaign/api/3"

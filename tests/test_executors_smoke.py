@@ -3,8 +3,8 @@
 import pytest
 
 from services.catalog import load_catalog
-from services.executors.run import run_action
-from services.executors.schemas import sample_inputs
+from services.runtime.executors.run import run_action
+from services.runtime.executors.schemas import sample_inputs
 
 ACTIONS = [(s.slug, a) for s in load_catalog().top10() for a in s.actions]
 ACCOUNT = {("hubspot", "send_email"): "acme-enterprise"}     # single-send needs Marketing Hub Enterprise

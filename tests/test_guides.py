@@ -10,18 +10,18 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry
-from db.models_build import ChecklistEvent
-from db.models_docs import GuidePublication
-from services import tracker
+from db.models.build import ChecklistEvent
+from db.models.docs import GuidePublication
+from services.build import tracker
+from services.build.evidence import GUIDE_ITEMS
 from services.catalog import load_catalog
 from services.cli import main
-from services.errors import InvalidInput, PermissionDenied
-from services.evidence import GUIDE_ITEMS
-from services.executors.schemas import json_schemas
+from services.core.errors import InvalidInput, PermissionDenied
 from services.guides import generated, publishing, written
 from services.guides.export import build
 from services.guides.render import FOOTER, NOT_WRITTEN, demote, render, render_written
-from services.provider_errors import CATEGORIES
+from services.runtime.executors.schemas import json_schemas
+from services.runtime.provider_errors import CATEGORIES
 from tests.build_fixtures import ADMIN, ENGINEER, LEADER, add_staff
 
 GUIDES = Path(__file__).resolve().parent.parent / "docs" / "integrations"

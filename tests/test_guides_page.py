@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry
-from db.models_docs import GuidePublication
-from services import demo, tracker
+from db.models.docs import GuidePublication
+from services import demo
+from services.build import tracker
 from tests.test_pages import signed_in
 
 STAFF = {role: email for email, _, role in demo.DEMO_STAFF}

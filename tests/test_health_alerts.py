@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from db.base import utcnow
 from db.models import Alert, AuditEntry, Connection
-from db.models_health import AlertDelivery
-from services.errors import InvalidInput
+from db.models.health import AlertDelivery
+from services.core.errors import InvalidInput
 from services.monitoring import alerts
 from services.monitoring.alerts import evaluate, evaluate_and_deliver, set_threshold, thresholds
 from tests.fake_smtp import FakeSMTP

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.base import utcnow
 from db.models import Alert, AuditEntry
-from db.models_health import AlertThreshold, HealthSweep
+from db.models.health import AlertThreshold, HealthSweep
 from services.sandbox import faults
 from tests.health_support import add_calls, clean_sandbox, organization, plain_connection, sandbox_connection  # noqa: F401
 from tests.test_pages import signed_in

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Alert, AuditEntry, Connection
-from db.models_health import HealthSweep, SweepResult
+from db.models.health import HealthSweep, SweepResult
 from services import cli
-from services.credentials.store import write_secrets
-from services.errors import InvalidInput
+from services.connect.store import write_secrets
+from services.core.errors import InvalidInput
 from services.monitoring.sweep import recent_sweeps, run_sweep, sweep_results
 from services.sandbox import faults
 from services.sandbox import mailchimp as mc_sandbox

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.catalog import load_catalog
-from services.pacing import Pacer
+from services.runtime.pacing import Pacer
 
 
 class FakeTime:

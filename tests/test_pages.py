@@ -5,7 +5,8 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.models import AuditEntry, StaffUser
-from services import demo, roles
+from services import demo
+from services.people import roles
 
 HUB = "../pages/hub.py"
 STAFF = {role: email for email, _, role in demo.DEMO_STAFF}

@@ -7,9 +7,10 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.models import Integration
-from db.models_ranking import PlanningDecision
-from services import demo, ranking
+from db.models.ranking import PlanningDecision
+from services import demo
 from services.cli import main
+from services.demand import ranking
 from tests.ranking_fixtures import History
 
 STAFF = {role: email for email, _, role in demo.DEMO_STAFF}

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from db.models import ApiCall, Integration
-from services import http
-from services.call_log import CallLog
 from services.catalog import load_catalog
-from services.config import load_settings
-from services.credentials.outbound import Outbound
-from services.pacing import Pacer
-from services.provider_client import ProviderClient, redact_url
-from services.provider_errors import (
+from services.connect.outbound import Outbound
+from services.core.config import load_settings
+from services.runtime import http
+from services.runtime.call_log import CallLog
+from services.runtime.pacing import Pacer
+from services.runtime.provider_client import ProviderClient, redact_url
+from services.runtime.provider_errors import (
     AuthError,
     NetworkError,
     NotFoundError,

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry, Integration
-from services import ranking
-from services.errors import InvalidInput, PermissionDenied
+from services.core.errors import InvalidInput, PermissionDenied
+from services.demand import ranking
 from tests.ranking_fixtures import History
 
 

@@ -503,7 +503,7 @@ def test_app_webhooks_need_the_developer_key_of_the_apps_owner(client):
 
 
 def test_fire_delivers_signed_batches_to_the_target_for_active_subscriptions(client, monkeypatch):
-    from services import http
+    from services.runtime import http
     from services.sandbox import deliveries
     from tests.webhooks_support import hubspot as hubspot_headers
 

@@ -14,8 +14,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from services import http, sandbox
+from services import sandbox
 from services.catalog import load_catalog
+from services.runtime import http
 from services.sandbox import deliveries, faults, limits, store, webflow_webhooks
 from services.sandbox import webflow as wf
 from services.sandbox.common import _Grant

@@ -11,9 +11,10 @@ from sqlalchemy import select, update
 
 from db.base import utcnow
 from db.models import Connection, Integration, Organization, TestRun, Tier
-from db.models_ranking import PlanningDecision
-from services import demand, pipeline
+from db.models.ranking import PlanningDecision
+from services.build import pipeline
 from services.catalog import load_catalog
+from services.demand import requesters as demand
 from services.guides import publishing
 from services.success import criteria
 from services.success.credential_flows import credential_flows_criterion
@@ -204,7 +205,7 @@ def test_executors_without_a_registry_count_nothing_and_say_so(session, monkeypa
 
 
 def test_executors_with_the_real_registry_match_its_pairs(session):
-    from services.evidence import registered_executors
+    from services.build.evidence import registered_executors
 
     session.execute(update(Integration).values(status="deprecated"))
     move(session, "hubspot", "available", NOW)

@@ -37,7 +37,7 @@ def test_pace_samples_are_days_between_step_completions(history):
 
 
 def test_an_untick_reopens_a_step_and_removes_its_sample(history):
-    from services import tracker
+    from services.build import tracker
 
     key = next(i.key for s in tracker.checklist(history, "pipedrive", with_evidence=False) if s.number == 4
                for i in s.items if i.state == "done")

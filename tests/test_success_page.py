@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from db.base import utcnow
-from services import demo, roles
+from services import demo
+from services.people import roles
 from tests.success_fixtures import known_pace
 from tests.test_pages import signed_in
 
@@ -73,7 +74,7 @@ def test_forecast_and_lists_with_a_known_pace(staffed):
 
 
 def test_planning_period_changes_criterion_4(staffed):
-    from db.models_ranking import PlanningDecision
+    from db.models.ranking import PlanningDecision
     from tests.success_fixtures import integration
 
     for slug, bucket, days in (("hubspot", "Top", 10), ("mailchimp", "Low", 200)):

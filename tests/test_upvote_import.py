@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, Organization, Tier, Upvote, User
-from services import ranking
 from services.cli import main
-from services.upvote_import import ImportRejected, import_upvotes
+from services.demand import ranking
+from services.demand.upvote_import import ImportRejected, import_upvotes
 
 GOOD = """integration,user_email,user_name,organization,tier,created_at
 hubspot,ana@acme.example,Ana,Acme,agency,2026-03-02T10:00:00Z

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, Connection, Integration
-from db.models_webhooks import WebhookEvent, WebhookRejection
+from db.models.webhooks import WebhookEvent, WebhookRejection
 from db.session import session_scope
-from services.credentials.webhook_secrets import rotate_webhook_secret
+from services.connect.webhook_secrets import rotate_webhook_secret
 from services.webhooks.inbound import inbound_url
 from tests.credentials_support import KEY_A
 from tests.live_server import SHOTS, chromium, idle, sandbox_hub, sign_in

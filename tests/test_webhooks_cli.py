@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from db.models import AuditEntry
-from db.models_webhooks import WebhookEvent, WebhookRejection
+from db.models.webhooks import WebhookEvent, WebhookRejection
 from services.cli import main
 
 

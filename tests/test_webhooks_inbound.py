@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from db.models import Connection
-from db.models_webhooks import WebhookRejection
+from db.models.webhooks import WebhookRejection
 from db.session import session_scope
-from services import http
+from services.runtime import http
 from services.webhooks import inbound
 from tests.webhooks_support import (
     OTHER,
@@ -225,7 +225,7 @@ def test_concurrent_duplicates_are_stored_once(connect, session, creds_env):
 
 
 def test_standard_webhooks_scheme_and_replay_by_webhook_id(connect, session, creds_env):
-    from services.credentials.signatures import SignatureError, sign_standard
+    from services.connect.signatures import SignatureError, sign_standard
 
     cid = connect("n8n")
     with_secret(session, cid)

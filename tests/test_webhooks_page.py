@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry
-from db.models_webhooks import WebhookDelivery, WebhookEvent, WebhookRejection, ZapierHook
+from db.models.webhooks import WebhookDelivery, WebhookEvent, WebhookRejection, ZapierHook
 from tests.test_pages import signed_in
 
 

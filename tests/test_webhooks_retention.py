@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from db.base import utcnow
 from db.models import AuditEntry
-from db.models_webhooks import WebhookDelivery, WebhookEvent, WebhookRejection, ZapierHook
+from db.models.webhooks import WebhookDelivery, WebhookEvent, WebhookRejection, ZapierHook
 from db.session import session_scope
 from services.cli import main
 from services.webhooks import retention

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry, Connection
-from db.models_webhooks import ProviderApp
+from db.models.webhooks import ProviderApp
 from services.cli import main
-from services.credentials.keys import rotate_keys
-from services.credentials.oauth import start_authorization
-from services.errors import InvalidInput, NotFound
-from services.executors.run import run_action
+from services.connect.keys import rotate_keys
+from services.connect.oauth import start_authorization
+from services.core.errors import InvalidInput, NotFound
+from services.runtime.executors.run import run_action
 from services.sandbox import calendly as sandbox_calendly
 from services.sandbox import faults, hubspot_webhooks, store, webflow_webhooks
 from services.sandbox import hubspot as sandbox_hubspot
@@ -530,7 +530,7 @@ def test_cli_unsubscribe_refuses_without_yes_then_removes(connect, session, cred
 def test_calendly_listing_skips_organization_scope_a_member_may_not_list():
     """Calendly answers 403 to a non-admin listing organization-scope subscriptions; such a user could not have
     created one, so the user-scope ones are still found (any other refusal still stops the unsubscribe)."""
-    from services.provider_errors import AuthError
+    from services.runtime.provider_errors import AuthError
 
     class Member:   # a client for a Calendly user who is not an organization admin
         def __init__(self, status: int) -> None:

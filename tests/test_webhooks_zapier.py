@@ -18,10 +18,10 @@ from starlette.routing import Route
 
 from db.base import utcnow
 from db.models import AuditEntry, Connection
-from db.models_webhooks import WebhookDelivery, ZapierHook
+from db.models.webhooks import WebhookDelivery, ZapierHook
 from db.session import session_scope
-from services import http
-from services.credentials import signatures as sig
+from services.connect import signatures as sig
+from services.runtime import http
 from services.webhooks import inbound, zapier
 from tests.credentials_support import free_port
 from tests.webhooks_support import OTHER, SECRET, calendly, dumps, handled, post, with_secret

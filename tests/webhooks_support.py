@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from db.models_webhooks import WebhookEvent, WebhookRejection
+from db.models.webhooks import WebhookEvent, WebhookRejection
 from db.session import session_scope
-from services import http
-from services.credentials.webhook_secrets import rotate_webhook_secret
+from services.connect.webhook_secrets import rotate_webhook_secret
+from services.runtime import http
 
 SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
 OTHER = "whsec_" + base64.b64encode(bytes(range(50, 82))).decode()

@@ -9,12 +9,12 @@ import sys
 
 from db.session import session_scope
 from services.commands.common import HubParser, non_negative_int, table
-from services.errors import HubError
+from services.core.errors import HubError
 
 
 def _actor(session, email: str | None) -> str:  # type: ignore[no-untyped-def]
     """`--as EMAIL` must be an active staff user; without it the operator acts as HUB_ACTOR (default `cli`)."""
-    from services import staff
+    from services.people import staff
 
     if email is None:
         return os.environ.get("HUB_ACTOR", "cli")
@@ -33,7 +33,7 @@ def _steps_json(steps) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from services import tracker
+    from services.build import tracker
 
     with session_scope() as session:
         steps = tracker.checklist(session, args.slug)
@@ -51,7 +51,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
-    from services import tracker
+    from services.build import tracker
 
     with session_scope() as session:
         actor = _actor(session, args.as_)
@@ -66,7 +66,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from services import pipeline
+    from services.build import pipeline
 
     try:
         with session_scope() as session:
@@ -82,8 +82,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from services import notifications
-    from services.config import load_settings
+    from services.build import notifications
+    from services.core.config import load_settings
 
     report = notifications.send_pending(smtp_url=load_settings().smtp_url, actor=os.environ.get("HUB_ACTOR", "cli"),
                                         limit=args.limit, dry_run=args.dry_run)
@@ -99,7 +99,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from services import notifications
+    from services.build import notifications
 
     with session_scope() as session:
         frame = notifications.outbox(session, slug=args.integration, statuses=args.status)

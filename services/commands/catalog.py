@@ -6,7 +6,7 @@ import argparse
 import json
 
 from services.commands.common import HubParser, table
-from services.errors import HubError
+from services.core.errors import HubError
 
 
 def cmd_list(args: argparse.Namespace) -> int:

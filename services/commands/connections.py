@@ -14,7 +14,7 @@ from pathlib import Path
 
 from db.session import session_scope
 from services.commands.common import HubParser, positive_int, table
-from services.errors import HubError
+from services.core.errors import HubError
 
 
 def _actor() -> str:
@@ -27,7 +27,7 @@ def _when(value) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from services.credentials.connections import find_organization, list_connections
+    from services.connect.connections import find_organization, list_connections
 
     with session_scope() as s:
         org_id = find_organization(s, args.org).id if args.org else None
@@ -64,8 +64,8 @@ def _config(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from services.credentials.connections import add_connection, find_organization
-    from services.credentials.fields import auth_types, form_fields, spec_for
+    from services.connect.connections import add_connection, find_organization
+    from services.connect.fields import auth_types, form_fields, spec_for
 
     spec = spec_for(args.service)
     types = auth_types(spec)
@@ -102,7 +102,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from services.credentials.connections import revoke_connection
+    from services.connect.connections import revoke_connection
 
     result = revoke_connection(args.id, actor=_actor(), delete=True)
     print(f"connection {args.id} deleted" + (f"; {result.message}" if result.message else ""))
@@ -110,7 +110,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from services.credentials.importer import import_connections
+    from services.connect.importer import import_connections
 
     path = Path(args.file)
     try:
@@ -132,8 +132,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
-    from services.credentials.keys import keys_in_use, rotate_keys
-    from services.vault import generate_key
+    from services.connect.keys import keys_in_use, rotate_keys
+    from services.connect.vault import generate_key
 
     if args.generate_key:
         print(generate_key())

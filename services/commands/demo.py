@@ -6,7 +6,7 @@ import argparse
 
 from db.session import session_scope
 from services.commands.common import iso_date, non_negative_int
-from services.errors import HubError
+from services.core.errors import HubError
 
 
 def cmd_seed(args: argparse.Namespace) -> int:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from db.session import session_scope
 from services.commands.common import HubParser, table
-from services.errors import HubError
+from services.core.errors import HubError
 
 
 def _actor(session, email: str | None) -> str:  # type: ignore[no-untyped-def]
     """`--as EMAIL` must be an active staff user; without it the operator acts as HUB_ACTOR (default `cli`)."""
-    from services import staff
+    from services.people import staff
 
     if email is None:
         return os.environ.get("HUB_ACTOR", "cli")

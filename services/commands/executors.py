@@ -7,12 +7,12 @@ import json
 import sys
 
 from services.commands.common import HubParser, table
-from services.errors import InvalidInput
+from services.core.errors import InvalidInput
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     from services.catalog import load_catalog
-    from services.executors.registry import kind_of
+    from services.runtime.executors.registry import kind_of
 
     rows = [{"service": s.slug, "action": key, "title": a.title,
              "kind": "read" if a.method == "GET" else "write", "executor": kind_of(s.slug, key) or "missing"}
@@ -26,7 +26,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from services.catalog import load_catalog
-    from services.executors.schemas import json_schemas
+    from services.runtime.executors.schemas import json_schemas
 
     catalog = load_catalog()
     if args.service not in catalog.integrations:
@@ -39,7 +39,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from services.executors.run import run_action
+    from services.runtime.executors.run import run_action
 
     try:
         inputs = json.loads(args.input) if args.input else {}

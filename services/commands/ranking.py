@@ -11,7 +11,7 @@ import sys
 
 from db.session import session_scope
 from services.commands.common import HubParser, non_negative_int, table
-from services.errors import HubError, InvalidInput
+from services.core.errors import HubError, InvalidInput
 
 RANK_FIELDS = ["rank", "slug", "name", "category", "status", "bucket", "score", "upvotes", "users",
                "organizations", "high_tier_users"]
@@ -19,7 +19,7 @@ CLI_ACTOR = os.environ.get("HUB_ACTOR", "cli")
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    from services import ranking
+    from services.demand import ranking
 
     with session_scope() as session:
         settings = ranking.current_settings(session)
@@ -49,7 +49,7 @@ def _show_settings(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
-    from services import ranking
+    from services.demand import ranking
 
     with session_scope() as session:
         if args.action == "show":
@@ -71,7 +71,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 
 def cmd_thresholds(args: argparse.Namespace) -> int:
-    from services import ranking
+    from services.demand import ranking
 
     high = None
     if args.high_tiers is not None:
@@ -84,7 +84,7 @@ def cmd_thresholds(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from services.upvote_import import import_upvotes
+    from services.demand.upvote_import import import_upvotes
 
     def progress(fraction: float, message: str) -> None:
         print(f"  {fraction:4.0%} {message}", file=sys.stderr)
@@ -105,7 +105,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from services.upvotes import recompute_aggregates
+    from services.demand.upvotes import recompute_aggregates
 
     with session_scope() as session:
         n = recompute_aggregates(session)

@@ -11,7 +11,7 @@ import json
 
 from db.session import session_scope
 from services.commands.common import HubParser, table
-from services.errors import HubError
+from services.core.errors import HubError
 
 
 def _actor(session, as_: str | None) -> str:  # type: ignore[no-untyped-def]

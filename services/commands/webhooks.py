@@ -9,7 +9,7 @@ import os
 from db.session import session_scope
 from services.commands import webhook_subscribe
 from services.commands.common import HubParser, non_negative_int, table
-from services.errors import HubError
+from services.core.errors import HubError
 from services.webhooks.retention import EVENT_DAYS, REJECTION_DAYS
 
 
@@ -30,7 +30,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _actor(session, as_: str | None) -> str:  # type: ignore[no-untyped-def]
     """``--as EMAIL`` (an active staff user), else HUB_ACTOR, else "cli"."""
-    from services import staff
+    from services.people import staff
 
     if not as_:
         return os.environ.get("HUB_ACTOR", "cli")

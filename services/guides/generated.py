@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from services.catalog import ActionSpec, FieldSpec, IntegrationSpec, TriggerSpec
-from services.executors.schemas import json_schemas
-from services.provider_errors import CATEGORIES
+from services.runtime.executors.schemas import json_schemas
+from services.runtime.provider_errors import CATEGORIES
 
 AUTH_LABELS = {"oauth2": "OAuth 2.0", "api_key": "API key", "app_password": "Application password (HTTP Basic)",
                "basic": "HTTP Basic (username and password or API key)", "webhook": "Webhook",

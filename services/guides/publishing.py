@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Integration
-from db.models_docs import GuidePublication
-from services import audit, tracker
+from db.models.docs import GuidePublication
+from services.build import tracker
+from services.build.evidence import GUIDE_ITEMS
 from services.catalog import Catalog, load_catalog
-from services.errors import InvalidInput
-from services.evidence import GUIDE_ITEMS
+from services.core import audit
+from services.core.errors import InvalidInput
+from services.core.integrations import get_integration
 from services.guides.written import problems, read
-from services.integrations import get_integration
 
 STATES = ("published", "ready to publish", "incomplete", "not written")
 

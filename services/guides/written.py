@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.evidence import GUIDE_SECTIONS, GUIDES_DIR
+from services.build.evidence import GUIDE_SECTIONS, GUIDES_DIR
 
 MIN_CHARS = 60                       # a written section shorter than this is not written yet
 PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|lorem ipsum)\b", re.IGNORECASE)

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Alert, ApiCall, Connection, Integration, Organization, Tier
-from db.models_health import AlertThreshold
-from services import audit
-from services.errors import InvalidInput, NotFound, PermissionDenied
+from db.models.health import AlertThreshold
+from services.core import audit
+from services.core.errors import InvalidInput, NotFound, PermissionDenied
 
 KINDS = ("consecutive_failures", "failure_rate")
 # tier slug -> (consecutive failures, failure rate, window minutes, minimum calls)

@@ -27,9 +27,9 @@ from db.models import Connection, Integration, Organization, Tier
 from db.session import session_scope
 from services import sandbox
 from services.catalog import load_catalog
-from services.credentials.demo import _config as sandbox_config  # the demo's sandbox connection fields
-from services.credentials.fields import render
-from services.credentials.store import write_secrets
+from services.connect.fields import render
+from services.connect.store import write_secrets
+from services.demo.connections import _config as sandbox_config  # the demo's sandbox connection fields
 
 # slug -> (auth type, secrets with {a} = the sandbox account)
 SECRETS: dict[str, tuple[str, dict[str, str]]] = {
@@ -115,7 +115,7 @@ def create_connections(url: str, count: int, services: tuple[str, ...], root: st
 
 def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 50.0, concurrency: int = 48,
                 services: tuple[str, ...] = DEFAULT_SERVICES, accounts: int | None = None) -> dict[str, Any]:
-    from services.bench import scratch_database
+    from services.demand.bench import scratch_database
     from services.monitoring.sweep import run_sweep
     from services.setup import upgrade_database
 

@@ -17,18 +17,18 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.models import Connection, TestRun
 from db.session import session_scope
-from services import audit
 from services.catalog import load_catalog
-from services.credentials.checks import check_spec, check_url_for
-from services.credentials.connections import ConnectionView, get_connection
-from services.credentials.errors import ProviderUnreachable, ReauthRequired
-from services.credentials.oauth_hooks import get_hook
-from services.credentials.outbound import Outbound
-from services.credentials.refresh import token_auth
-from services.errors import HubError, PermissionDenied
-from services.executors.run import StoredConnection, connection_client
+from services.connect.checks import check_spec, check_url_for
+from services.connect.connections import ConnectionView, get_connection
+from services.connect.errors import ProviderUnreachable, ReauthRequired
+from services.connect.oauth_hooks import get_hook
+from services.connect.outbound import Outbound
+from services.connect.refresh import token_auth
+from services.core import audit
+from services.core.errors import HubError, PermissionDenied
 from services.monitoring.diagnosis import Diagnosis, diagnose
-from services.provider_errors import IntegrationError
+from services.runtime.executors.run import StoredConnection, connection_client
+from services.runtime.provider_errors import IntegrationError
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
-from db.models_health import AlertDelivery
+from db.models.health import AlertDelivery
 from db.session import session_scope
-from services import http
-from services.credentials.outbound import Outbound
-from services.errors import HubError
+from services.connect.outbound import Outbound
+from services.core.errors import HubError
+from services.runtime import http
 
 TIMEOUT_S = 5.0
 
@@ -67,7 +67,7 @@ def _post(url: str, body: dict[str, Any], out: Outbound) -> str | None:
 
 
 def _mail(smtp_url: str | None, addresses: tuple[str, ...], events: list[Any]) -> list[str | None]:
-    from services.notifications import parse_smtp_url, smtp_connection
+    from services.build.notifications import parse_smtp_url, smtp_connection
 
     if not smtp_url:
         return ["SMTP_URL is not set"] * len(events)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.catalog import load_catalog
-from services.errors import InvalidInput
-from services.executors.schemas import json_schemas, sample_inputs
+from services.core.errors import InvalidInput
+from services.runtime.executors.schemas import json_schemas, sample_inputs
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 
 from db.models import TestRun
 from db.session import session_scope
-from services import audit
 from services.catalog import load_catalog
-from services.credentials.connections import get_connection
-from services.credentials.outbound import Outbound
-from services.errors import InvalidInput, PermissionDenied
-from services.executors.context import RunResult
-from services.executors.run import run_action
+from services.connect.connections import get_connection
+from services.connect.outbound import Outbound
+from services.core import audit
+from services.core.errors import InvalidInput, PermissionDenied
 from services.monitoring.diagnosis import Diagnosis, diagnose
-from services.staff import Staff
+from services.people.staff import Staff
+from services.runtime.executors.context import RunResult
+from services.runtime.executors.run import run_action
 
 TEST_ROLES = frozenset({"support", "engineer", "admin"})
 LIVE_ROLES = frozenset({"engineer", "admin"})

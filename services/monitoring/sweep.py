@@ -21,17 +21,18 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Connection, Integration, Organization
-from db.models_health import HealthSweep, SweepResult
+from db.models.health import HealthSweep, SweepResult
 from db.session import session_scope
-from services import audit, http
-from services.call_log import call_log
 from services.catalog import load_catalog
-from services.credentials.connections import ConnectionView, list_connections
-from services.credentials.outbound import Outbound
-from services.errors import InvalidInput, PermissionDenied
-from services.executors.run import StoredConnection, load_connections
+from services.connect.connections import ConnectionView, list_connections
+from services.connect.outbound import Outbound
+from services.core import audit
+from services.core.errors import InvalidInput, PermissionDenied
 from services.monitoring.alerts import AlertEvent, evaluate_and_deliver
 from services.monitoring.checks import CheckResult, next_status, probe
+from services.runtime import http
+from services.runtime.call_log import call_log
+from services.runtime.executors.run import StoredConnection, load_connections
 
 MAX_CONCURRENCY = 64
 DEFAULT_CONCURRENCY = 8

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from services import http
-from services.config import load_settings
+from services.core.config import load_settings
+from services.runtime import http
 
 TRANSPORT: Any = None
 TIMEOUT = 10.0

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import INTEGRATION_STATUSES, Integration
-from db.models_build import StatusChange
+from db.models.build import StatusChange
 
 Interval = tuple[datetime, datetime | None]
 

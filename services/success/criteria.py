@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Integration
-from services import ranking, tracker
+from services.build import tracker
+from services.build.evidence import registered_executors
 from services.catalog import load_catalog
-from services.evidence import registered_executors
+from services.demand import ranking
 from services.guides.publishing import guide_states
 from services.success.availability import available_since
 from services.success.criterion import Criterion

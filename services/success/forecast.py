@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Integration
-from services import ranking
+from services.demand import ranking
 from services.success.criteria import TARGET_AVAILABLE, demand_top10, implemented_and_tested, seed_top10
 from services.success.pace import MIN_SAMPLES, Pace, observed_pace, progress
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import ChecklistItem, Integration
-from db.models_build import ChecklistEvent
-from services.checklist import template
+from db.models.build import ChecklistEvent
+from services.build.checklist import template
 
 BUILD_STEPS = tuple(range(1, 9))     # steps 1-7 and the testing checklist (8)
 MIN_SAMPLES = 3

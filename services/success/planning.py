@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Integration
-from db.models_ranking import PlanningDecision
+from db.models.ranking import PlanningDecision
 from services.success.criterion import Criterion
 
 COLUMNS = ["slug", "name", "planned_at", "planned_by", "rank", "bucket", "score", "upvotes", "settings_version",

@@ -28,13 +28,13 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Connection, Integration
-from db.models_webhooks import ProviderApp
-from services import audit
+from db.models.webhooks import ProviderApp
 from services.catalog import load_catalog
-from services.credentials.oauth import client_credentials
-from services.errors import InvalidInput
-from services.integrations import get_integration
-from services.vault import Sealed, aad, get_vault, hint
+from services.connect.oauth import client_credentials
+from services.connect.vault import Sealed, aad, get_vault, hint
+from services.core import audit
+from services.core.errors import InvalidInput
+from services.core.integrations import get_integration
 
 TABLE = "provider_apps"
 APP_SERVICES = ("hubspot",)          # providers whose webhooks are managed at the app level

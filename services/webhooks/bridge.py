@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.executors.run import run_action
+from services.runtime.executors.run import run_action
 
 TRIGGER_ACTIONS = {"n8n": "trigger_workflow", "make": "trigger_scenario", "zapier": "trigger_zap"}
 

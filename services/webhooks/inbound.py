@@ -33,13 +33,13 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Connection, Integration
-from db.models_webhooks import WebhookEvent, WebhookRejection
-from services import audit
+from db.models.webhooks import WebhookEvent, WebhookRejection
 from services.catalog import load_catalog
-from services.credentials import signatures
-from services.credentials.signatures import SignatureError
-from services.credentials.webhook_secrets import live_webhook_secrets
-from services.errors import NotFound
+from services.connect import signatures
+from services.connect.signatures import SignatureError
+from services.connect.webhook_secrets import live_webhook_secrets
+from services.core import audit
+from services.core.errors import NotFound
 from services.webhooks import apps
 from services.webhooks.triggers import map_event, split
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Connection, Integration, Organization
-from db.models_webhooks import WebhookDelivery, WebhookEvent, WebhookRejection, ZapierHook
+from db.models.webhooks import WebhookDelivery, WebhookEvent, WebhookRejection, ZapierHook
 from services.webhooks.inbound import inbound_url, scheme_for
 
 LIMIT = 200

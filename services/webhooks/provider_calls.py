@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import quote
 
 from services.catalog import RequestSpec
-from services.errors import InvalidInput
-from services.provider_client import ProviderClient
-from services.provider_errors import IntegrationError, NotFoundError
+from services.core.errors import InvalidInput
+from services.runtime.provider_client import ProviderClient
+from services.runtime.provider_errors import IntegrationError, NotFoundError
 
 
 @contextmanager

@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
-from db.models_webhooks import WebhookDelivery, WebhookEvent, WebhookRejection
-from services import audit
+from db.models.webhooks import WebhookDelivery, WebhookEvent, WebhookRejection
+from services.core import audit
 
 REJECTION_DAYS = 14      # failed verifications: enough to investigate a misconfigured sender
 EVENT_DAYS = 90          # handled / ignored events and finished deliveries: a quarter of history to replay from

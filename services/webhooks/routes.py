@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from db.session import session_scope
-from services.config import load_settings
-from services.errors import InvalidInput, NotFound
+from services.core.config import load_settings
+from services.core.errors import InvalidInput, NotFound
 from services.webhooks import inbound, zapier
 
 log = logging.getLogger(__name__)

@@ -36,17 +36,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Connection, Integration
-from services import audit
 from services.catalog import FieldSpec, TriggerSpec, load_catalog
 from services.catalog.spec import placeholders
-from services.config import load_settings
-from services.credentials.errors import ReauthRequired
-from services.credentials.oauth import env_names
-from services.credentials.webhook_secrets import live_webhook_secrets, rotate_webhook_secret
-from services.errors import InvalidInput, NotFound
-from services.executors.run import connection_client
-from services.provider_client import ProviderClient
-from services.provider_errors import AuthError
+from services.connect.errors import ReauthRequired
+from services.connect.oauth import env_names
+from services.connect.webhook_secrets import live_webhook_secrets, rotate_webhook_secret
+from services.core import audit
+from services.core.config import load_settings
+from services.core.errors import InvalidInput, NotFound
+from services.runtime.executors.run import connection_client
+from services.runtime.provider_client import ProviderClient
+from services.runtime.provider_errors import AuthError
 from services.webhooks import apps
 from services.webhooks.inbound import inbound_url
 from services.webhooks.provider_calls import calling, delete, request_path

@@ -30,15 +30,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import Connection
-from services import http
-from services.call_log import call_log
 from services.catalog import TriggerSpec, load_catalog
-from services.config import load_settings
-from services.credentials.outbound import Outbound
-from services.errors import InvalidInput
-from services.executors.run import connection_client
-from services.provider_client import ProviderClient
-from services.provider_errors import AuthError, NotFoundError
+from services.connect.outbound import Outbound
+from services.core.config import load_settings
+from services.core.errors import InvalidInput
+from services.runtime import http
+from services.runtime.call_log import call_log
+from services.runtime.executors.run import connection_client
+from services.runtime.provider_client import ProviderClient
+from services.runtime.provider_errors import AuthError, NotFoundError
 from services.webhooks import apps
 from services.webhooks.inbound import app_url, inbound_url
 from services.webhooks.provider_calls import calling, delete, request_path

@@ -34,16 +34,16 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Connection, Integration
-from db.models_webhooks import WebhookDelivery, WebhookEvent, ZapierHook
-from services import audit
+from db.models.webhooks import WebhookDelivery, WebhookEvent, ZapierHook
 from services.catalog import load_catalog
-from services.credentials.outbound import Outbound
-from services.credentials.signatures import sign_standard
-from services.credentials.webhook_secrets import live_webhook_secrets
-from services.errors import InvalidInput, NotFound
-from services.netguard import UnsafeUrl
-from services.provider_client import ProviderClient
-from services.provider_errors import IntegrationError
+from services.connect.outbound import Outbound
+from services.connect.signatures import sign_standard
+from services.connect.webhook_secrets import live_webhook_secrets
+from services.core import audit
+from services.core.errors import InvalidInput, NotFound
+from services.runtime.netguard import UnsafeUrl
+from services.runtime.provider_client import ProviderClient
+from services.runtime.provider_errors import IntegrationError
 
 log = logging.getLogger(__name__)
 

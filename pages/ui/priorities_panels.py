@@ -1,0 +1,157 @@
+"""Parts of the Priorities page: the table's shape, who asked, planning, settings and import."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages.ui import unit_of_work
+from services.core.errors import HubError
+from services.demand import ranking
+from services.demand import requesters as demand
+from services.demand.upvote_import import ImportRejected, import_upvotes
+
+COLUMNS = ["rank", "integration", "category", "status", "bucket", "score", "upvotes", "users", "organizations",
+           "high_tier_users"]
+COLUMN_CONFIG = {
+    "rank": st.column_config.NumberColumn("Rank", width="small"),
+    "integration": st.column_config.TextColumn("Integration"),
+    "category": st.column_config.TextColumn("Category"),
+    "status": st.column_config.TextColumn("Status"),
+    "bucket": st.column_config.TextColumn("Bucket", width="small"),
+    "score": st.column_config.NumberColumn("Score", format="%.1f", help="Σ upvotes × tier weight"),
+    "upvotes": st.column_config.NumberColumn("Upvotes"),
+    "users": st.column_config.NumberColumn("Users"),
+    "organizations": st.column_config.NumberColumn("Organizations"),
+    "high_tier_users": st.column_config.NumberColumn("High-tier users"),
+}
+
+
+def ranking_frame(ranked: list[ranking.RankedIntegration]) -> pd.DataFrame:
+    rows = [{**r.as_dict(), "integration": r.name} for r in ranked]
+    return pd.DataFrame(rows, columns=["slug", *COLUMNS])
+
+
+def filter_frame(frame: pd.DataFrame, categories: list[str], buckets: list[str], statuses: list[str],
+                 text: str) -> pd.DataFrame:
+    shown = frame
+    if categories:
+        shown = shown[shown["category"].isin(categories)]
+    if buckets:
+        shown = shown[shown["bucket"].isin(buckets)]
+    if statuses:
+        shown = shown[shown["status"].isin(statuses)]
+    if text:
+        shown = shown[shown["integration"].str.lower().str.contains(text, regex=False)
+                      | shown["slug"].str.contains(text, regex=False)]
+    return shown.reset_index(drop=True)
+
+
+def who_asked(slug: str, frame: pd.DataFrame) -> None:
+    name = frame.loc[frame["slug"] == slug, "integration"].iloc[0]
+    with unit_of_work() as session:
+        users, total = demand.requesting_users(session, slug, limit=500)
+        orgs = demand.requesting_organizations(session, slug)
+    st.subheader(f"Who asked for {name}")
+    left, right = st.columns([3, 2])
+    with left:
+        st.caption(f"{total:,} requesting users" + (" (newest 500 shown)" if total > 500 else ""))
+        st.dataframe(users, hide_index=True, width="stretch", key="who_users",
+                     column_config={"date": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD")})
+    with right:
+        st.caption(f"{len(orgs):,} organizations: upvotes and score contributed")
+        st.dataframe(orgs, hide_index=True, width="stretch", key="who_orgs",
+                     column_config={"score": st.column_config.NumberColumn("Score", format="%.1f")})
+
+
+def plan_panel(me, selected: list[str], frame: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    rows = frame[frame["slug"].isin(selected)]
+    plannable = rows[rows["status"] == "requested"]
+    with st.container(border=True):
+        names = ", ".join(plannable["integration"]) or "none of the selected integrations (not requested)"
+        st.markdown(f"**Plan these:** {names}")
+        if plannable.empty:
+            return
+        st.caption("Moves them to Planned; the build tracker picks them up. Their bucket and score now are "
+                   "recorded with the decision.")
+        if st.checkbox(f"Yes, plan {len(plannable)} integration(s)", key="plan_confirm") and st.button(
+                "Plan these", type="primary", key="plan_button"):
+            try:
+                with unit_of_work() as session:
+                    demand.plan_integrations(session, actor=me.email, actor_role=me.role,
+                                             slugs=plannable["slug"].tolist())
+            except HubError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.pop("plan_confirm", None)
+                st.toast(f"Planned {len(plannable)} integration(s)")
+                st.rerun()
+
+
+def settings_panel(me, settings: ranking.Settings, can_edit: bool) -> None:  # type: ignore[no-untyped-def]
+    st.subheader("Weights and thresholds")
+    st.caption(f"Version {settings.version}, set by {settings.created_by}. Every change makes a new version "
+               "and an audit entry." + ("" if can_edit else " Only product managers and admins can change them."))
+    with st.form("ranking_settings"):
+        cols = st.columns(len(settings.weights))
+        weights = {tier: cols[i].number_input(tier, min_value=0.0, max_value=1000.0, step=0.5,
+                                              value=float(weight), key=f"w_{tier}", disabled=not can_edit)
+                   for i, (tier, weight) in enumerate(settings.weights.items())}
+        c1, c2, c3 = st.columns(3)
+        top = c1.number_input("Top from upvotes", min_value=0, value=settings.top_upvotes, key="t_top",
+                              disabled=not can_edit)
+        medium = c2.number_input("Medium from upvotes", min_value=0, value=settings.medium_upvotes, key="t_medium",
+                                 disabled=not can_edit)
+        high_min = c3.number_input("Top from high-tier users", min_value=1, value=settings.high_tier_min,
+                                   key="t_high_min", disabled=not can_edit)
+        high = st.multiselect("High tiers", list(settings.weights), default=list(settings.high_tiers),
+                              key="t_high", disabled=not can_edit)
+        saved = st.form_submit_button("Save as new version", type="primary", disabled=not can_edit)
+    if saved:
+        try:
+            with unit_of_work() as session:
+                new = ranking.update_settings(session, actor=me.email, actor_role=me.role, weights=weights,
+                                              top_upvotes=int(top), medium_upvotes=int(medium),
+                                              high_tier_min=int(high_min), high_tiers=high)
+        except HubError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Ranking settings version {new.version} saved" if new.version != settings.version
+                       else "Nothing changed")
+
+
+def import_panel(me, can_edit: bool) -> None:  # type: ignore[no-untyped-def]
+    st.subheader("Import upvotes")
+    st.caption("CSV columns: integration (slug or name), user_email, user_name (optional), organization, tier, "
+               "created_at (ISO 8601, optional). Re-importing a file changes nothing; one bad row rejects the "
+               "whole file unless you skip invalid rows.")
+    if not can_edit:
+        st.info("Only product managers and admins can import upvotes.")
+        return
+    upload = st.file_uploader("CSV file", type=["csv"], key="import_file")
+    skip = st.checkbox("Skip invalid rows (import the good ones and list the rest)", key="import_skip")
+    if upload is None or not st.button("Import", type="primary", key="import_button"):
+        return
+    bar = st.progress(0.0, text="Reading the file")
+    try:
+        text = upload.getvalue().decode("utf-8-sig")
+        with unit_of_work() as session:
+            report = import_upvotes(session, text, actor=me.email, skip_invalid=skip, filename=upload.name,
+                                    progress=lambda f, msg: bar.progress(f, text=msg))
+    except UnicodeDecodeError:
+        st.error("The file is not UTF-8 text.")
+    except ImportRejected as exc:
+        bar.empty()
+        st.error(f"{len(exc.errors)} bad row(s); nothing was imported.")
+        st.dataframe(pd.DataFrame([{"line": e.line, "problem": e.message} for e in exc.errors]),
+                     hide_index=True, width="stretch", key="import_errors")
+    except HubError as exc:
+        st.error(str(exc))
+    else:
+        st.success(f"{report.imported:,} upvotes imported, {report.duplicates:,} already present; users "
+                   f"{report.users_created:,} created / {report.users_updated:,} updated; organizations "
+                   f"{report.organizations_created:,} created.")
+        if report.skipped:
+            st.warning(f"{len(report.skipped)} row(s) skipped")
+            st.dataframe(pd.DataFrame([{"line": e.line, "problem": e.message} for e in report.skipped]),
+                         hide_index=True, width="stretch", key="import_skipped")

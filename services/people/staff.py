@@ -1,0 +1,81 @@
+"""Staff users and their roles (who may open which pages). Every change is audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import ROLES, StaffUser
+from services.core import audit
+from services.core.errors import InvalidInput, NotFound
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    email: str
+    name: str
+    role: str
+    active: bool
+
+
+def _view(row: StaffUser) -> Staff:
+    return Staff(row.id, row.email, row.name, row.role, row.active)
+
+
+def list_staff(session: Session, *, active_only: bool = False) -> list[Staff]:
+    query = select(StaffUser).order_by(StaffUser.role, StaffUser.email)
+    if active_only:
+        query = query.where(StaffUser.active.is_(True))
+    return [_view(r) for r in session.scalars(query)]
+
+
+def find_active(session: Session, email: str | None) -> Staff | None:
+    """The active staff member with this email (case-insensitive), or None: no role, no pages."""
+    if not email:
+        return None
+    row = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    return _view(row) if row is not None and row.active else None
+
+
+def save_staff(session: Session, *, actor: str, email: str, name: str, role: str,
+               active: bool = True) -> Staff:
+    """Create or update a staff member; refuses an admin removing their own admin access."""
+    email = email.strip().lower()
+    if not EMAIL_RE.match(email):
+        raise InvalidInput(f"email: {email!r} is not an email address")
+    if role not in ROLES:
+        raise InvalidInput(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise InvalidInput("name: must not be empty")
+    if email == actor.lower() and (role != "admin" or not active):
+        raise InvalidInput("you cannot remove your own admin access; ask another admin")
+    row = session.scalar(select(StaffUser).where(StaffUser.email == email))
+    after = {"email": email, "name": name.strip(), "role": role, "active": active}
+    if row is None:
+        row = StaffUser(**after)
+        session.add(row)
+        session.flush()
+        audit.record(session, actor=actor, action="staff.created", entity_type="staff_user",
+                     entity_id=row.id, after=after)
+    else:
+        before = {"email": row.email, "name": row.name, "role": row.role, "active": row.active}
+        if before == after:
+            return _view(row)
+        row.name, row.role, row.active = after["name"], role, active
+        audit.record(session, actor=actor, action="staff.updated", entity_type="staff_user",
+                     entity_id=row.id, before=before, after=after)
+    session.flush()
+    return _view(row)
+
+
+def get_staff(session: Session, staff_id: int) -> Staff:
+    row = session.get(StaffUser, staff_id)
+    if row is None:
+        raise NotFound(f"staff user {staff_id} not found")
+    return _view(row)

@@ -1,0 +1,101 @@
+"""The default executor: builds the request from the catalog's templates (rules in
+services/catalog/spec.py) and maps the response onto the action's output fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from services.catalog import ActionSpec, FieldSpec
+from services.runtime.executors.context import ActionContext, ActionOutcome
+from services.runtime.provider_errors import ValidationFailed
+
+_WHOLE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_PART = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MISSING = object()
+
+
+def _value(name: str, inputs: dict[str, Any], config: dict[str, Any]) -> Any:
+    if name in inputs and inputs[name] is not None:
+        return inputs[name]
+    if name in config and config[name] not in (None, ""):
+        return config[name]
+    return _MISSING
+
+
+def fill(template: Any, inputs: dict[str, Any], config: dict[str, Any]) -> Any:
+    """Fill a JSON template: "{x}" alone keeps x's type (and drops its key when x is absent)."""
+    if isinstance(template, str):
+        whole = _WHOLE.match(template)
+        if whole:
+            return _value(whole.group(1), inputs, config)
+
+        def part(match: re.Match[str]) -> str:
+            value = _value(match.group(1), inputs, config)
+            return "" if value is _MISSING else str(value)
+        return _PART.sub(part, template)
+    if isinstance(template, dict):
+        filled = {k: fill(v, inputs, config) for k, v in template.items()}
+        return {k: v for k, v in filled.items() if v is not _MISSING}
+    if isinstance(template, list):
+        return [v for v in (fill(x, inputs, config) for x in template) if v is not _MISSING]
+    return template
+
+
+def build_path(action: ActionSpec, inputs: dict[str, Any], config: dict[str, Any]) -> tuple[str, set[str]]:
+    """The path with placeholders filled (URL-quoted); names used."""
+    from urllib.parse import quote
+
+    used: set[str] = set()
+
+    def part(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = _value(name, inputs, config)
+        if value is _MISSING:
+            raise ValidationFailed(f"{name}: required to build the {action.title} request")
+        used.add(name)
+        return quote(str(value), safe="@")
+    return _PART.sub(part, action.path or ""), used
+
+
+def build_request(action: ActionSpec, inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    path, used = build_path(action, inputs, config)
+    params = {k: v for k, v in fill(action.query, inputs, config).items() if v not in (None, "")}
+    body = None
+    rest = {k: v for k, v in inputs.items() if k not in used and v is not None}
+    if action.body is not None:
+        body = fill(action.body, inputs, config)
+    elif action.method in ("GET", "DELETE"):
+        params.update(rest)
+    else:
+        body = rest
+    return {"method": action.method, "path": path, "params": params or None, "json": body}
+
+
+def preview_output(outputs: dict[str, FieldSpec]) -> dict[str, Any]:
+    """What a write would map, from the output schema's examples (test mode sends nothing)."""
+    placeholder = {"string": "…", "integer": 0, "number": 0, "boolean": True, "array": [], "object": {}}
+    return {k: f.example if f.example is not None else placeholder.get(f.type, "…") for k, f in outputs.items()}
+
+
+def map_output(outputs: dict[str, FieldSpec], body: Any) -> dict[str, Any]:
+    """Pick the declared output fields from the response (a list body becomes the first output)."""
+    if not outputs:
+        return {}
+    if isinstance(body, list):
+        first = next(iter(outputs))
+        return {first: body}
+    if not isinstance(body, dict):
+        return {next(iter(outputs)): body}
+    return {k: body.get(k) for k in outputs}
+
+
+def run_declarative(ctx: ActionContext, inputs: dict[str, Any]) -> ActionOutcome:
+    request = build_request(ctx.action, inputs, ctx.config)
+    response = ctx.client.request(request["method"], request["path"], params=request["params"],
+                                  json=request["json"], idempotent=ctx.action.idempotent)
+    if response is None:   # test mode, write action
+        return ActionOutcome(preview_output(ctx.action.outputs), preview=True)
+    body = response.json() if response.content and "json" in response.headers.get("content-type", "") \
+        else (response.text or None)
+    return ActionOutcome(map_output(ctx.action.outputs, body))
