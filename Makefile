@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench setup clean-db help
+.PHONY: run test lint typecheck bench setup clean-db help
 
 help:
 	@echo "make run   - set up .venv, migrate, load catalog + demo data, start the Hub on 127.0.0.1:$(PORT)"
-	@echo "make test  - set up .venv with test extras, ruff, pytest on SQLite (+ PostgreSQL if TEST_DATABASE_URL)"
+	@echo "make test  - set up .venv with test extras, ruff, mypy + import contracts, pytest on SQLite (+ PostgreSQL if TEST_DATABASE_URL)"
 	@echo "make bench - benchmarks (printed as JSON lines)"
 
 $(BIN)/python:
@@ -31,9 +31,14 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Types (mypy: [tool.mypy] in pyproject.toml) and the import contracts (lint-imports: [tool.importlinter]).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
 # SQLite always; PostgreSQL when TEST_DATABASE_URL is set (CI sets it and HUB_TEST_STRICT=1, which
 # turns any skipped test, e.g. a missing PostgreSQL or Chromium, into a failure).
-test: $(STAMP) lint
+test: $(STAMP) lint typecheck
 	HUB_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL run ($${TEST_DATABASE_URL##*@}) =="; \

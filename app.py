@@ -6,13 +6,14 @@ from pathlib import Path
 import streamlit as st
 
 from services.connect.vault import VaultError, check_production_keys
-from services.core.config import load_settings
-from services.server.routes import ROUTES
+from services.core.config import ConfigError, load_settings
 
 try:
-    check_production_keys(load_settings())   # fail fast: HUB_ENV=production needs HUB_ENCRYPTION_KEYS
-except VaultError as exc:
+    check_production_keys(load_settings())   # fail fast: a bad HUB_ENV, the sandbox or no keys in production
+except (ConfigError, VaultError) as exc:
     raise SystemExit(f"layers-hub: {exc}") from None
+
+from services.server.routes import ROUTES  # noqa: E402  (after the check: building the routes reads the settings)
 
 app = st.App(str(Path(__file__).resolve().parent / "pages" / "hub.py"), routes=ROUTES)
 

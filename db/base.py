@@ -46,6 +46,10 @@ class Base(DeclarativeBase):
 
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
+# The largest id an ``intpk`` column holds on both backends (PostgreSQL ``integer``; SQLite's INTEGER goes to
+# 2**63 - 1). An id past it is refused where it comes in: PostgreSQL answers "integer out of range" (DataError)
+# and SQLite raises OverflowError past 2**63 - 1.
+MAX_ID = 2**31 - 1
 slug = Annotated[str, mapped_column(String(64))]
 name = Annotated[str, mapped_column(String(200))]
 created = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]

@@ -5,7 +5,8 @@ from pages.ui.bridge_retention import retention_panel
 from pages.ui.bridge_subscribe import subscribe_panel
 from services.core.config import load_settings
 from services.core.errors import HubError
-from services.webhooks import inbound, inbox, zapier
+from services.webhooks import inbound, inbox
+from services.webhooks.hooks import send as send_deliveries
 
 staff = current_staff()
 st.title("Webhooks & bridge")
@@ -64,7 +65,7 @@ with received_tab:
                     with unit_of_work() as s:
                         event, queued = inbound.replay(s, actor=staff.email, event_id=int(event_id))
                         result = f"Replayed event #{event.id}: {event.status}"
-                    sent = zapier.send(queued)   # after the commit: no transaction held during HTTP
+                    sent = send_deliveries(queued)   # after the commit: no transaction held during HTTP
                     flash.set("success", result + (f"; deliveries: {', '.join(sent)}" if sent else ""),
                               where="received")
                     st.rerun()   # the table above shows the event's new status and attempts

@@ -1,8 +1,9 @@
 import streamlit as st
 
 from pages.ui import current_staff, unit_of_work
+from services.build import board
 from services.catalog import load_catalog
-from services.core import integrations, queries
+from services.core import integrations
 
 me = current_staff()
 catalog = load_catalog()
@@ -10,7 +11,7 @@ st.title("Integration catalog")
 st.caption("Every integration Layers offers or has been asked for, from the one declarative catalog.")
 
 with unit_of_work() as session:
-    frame = queries.integrations_frame(session)
+    frame = board.integrations_frame(session)
 
 f1, f2, f3 = st.columns([2, 2, 3])
 categories = f1.multiselect("Category", sorted(frame["category"].unique()), key="cat_filter")

@@ -1,4 +1,3 @@
-import pandas as pd
 import streamlit as st
 
 from pages.ui import current_staff, flash, unit_of_work
@@ -38,18 +37,7 @@ with unit_of_work() as session:
     rows = conns.list_connections(session, organization_id=org_id)
 
 
-def when(value) -> str:  # type: ignore[no-untyped-def]
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-STATUS = {"active": "active", "needs_reauth": "NEEDS REAUTH", "error": "ERROR", "revoked": "revoked"}
-table = pd.DataFrame([{
-    "id": r.id, "integration": r.integration + (" · SANDBOX" if r.sandbox else ""),
-    "auth": AUTH_LABELS.get(r.auth_type, r.auth_type), "status": STATUS.get(r.status, r.status),
-    "secret": r.secret_hint or "—", "signing secrets": r.webhook_secrets or "", "created by": r.created_by or "—",
-    "last refreshed": when(r.last_refreshed_at),
-    "expires": when(r.expires_at) if r.auth_type == "oauth2" else "—", "last test": when(r.last_checked_at),
-    "note": r.last_error or ""} for r in rows])
+table = conns.connections_frame(rows)
 if rows:
     st.dataframe(table, hide_index=True, width="stretch", key="connections_table")
 else:

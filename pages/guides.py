@@ -8,6 +8,7 @@ from services.build.tracker import BUILDERS
 from services.core.errors import HubError
 from services.guides import publishing
 from services.guides.render import demote, render
+from services.guides.state import STATES, guide_states
 
 me = current_staff()
 can_publish = me.role in BUILDERS
@@ -18,9 +19,9 @@ st.caption("How to connect, actions and triggers, example workflows, common use 
 flash.show()
 
 with unit_of_work() as session:
-    states = publishing.guide_states(session)
+    states = guide_states(session)
 available = [s for s in states if s.status == "available"]
-count = {state: sum(1 for s in states if s.state == state) for state in publishing.STATES}
+count = {state: sum(1 for s in states if s.state == state) for state in STATES}
 cols = st.columns(4)
 cols[0].metric("Available with a published guide", f"{sum(s.published for s in available)} / {len(available)}",
                help="Integrations customers can use today whose guide is published (success criterion 5).")
@@ -30,7 +31,7 @@ cols[3].metric("Incomplete or not written", count["incomplete"] + count["not wri
 
 search, pick = st.columns([3, 2])
 text = search.text_input("Search", placeholder="name, slug or category", key="guide_search").strip().lower()
-wanted = pick.multiselect("Guide state", publishing.STATES, key="guide_state_filter")
+wanted = pick.multiselect("Guide state", STATES, key="guide_state_filter")
 shown = [s for s in states if (not wanted or s.state in wanted)
          and (not text or text in s.name.lower() or text in s.slug or text in s.category.lower())]
 st.dataframe(pd.DataFrame([{"top10": s.top10_rank, "name": s.name, "category": s.category, "status": s.status,

@@ -27,7 +27,8 @@ def oidc_configured() -> bool:
 
 def signed_in_email() -> str | None:
     if oidc_configured():
-        return st.user.get("email") if st.user.is_logged_in else None
+        email = st.user.get("email") if st.user.is_logged_in else None
+        return email if isinstance(email, str) else None
     return st.session_state.get("dev_email")
 
 

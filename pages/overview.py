@@ -1,6 +1,7 @@
 import streamlit as st
 
 from pages.ui import current_staff, unit_of_work
+from services.build import board
 from services.core import queries
 from services.demand import charts
 from services.people import roles
@@ -11,7 +12,7 @@ st.caption("Phase 4 — integration expansion: rank demand, build, test and anno
 
 with unit_of_work() as session:
     counts = queries.overview_counts(session)
-    frame = queries.integrations_frame(session)
+    frame = board.integrations_frame(session)
 
 cols = st.columns(5)
 cols[0].metric("Integrations in catalog", counts["integrations"])

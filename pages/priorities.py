@@ -2,6 +2,7 @@ import streamlit as st
 
 from pages.ui import current_staff, unit_of_work
 from pages.ui import priorities_panels as panels
+from services.core.csv_export import frame_to_csv
 from services.demand import charts, ranking
 from services.demand import requesters as demand
 
@@ -27,7 +28,7 @@ shown = panels.filter_frame(frame, categories, buckets, statuses, text)
 
 top_left, top_right = st.columns([4, 1], vertical_alignment="bottom")
 top_left.caption(f"{len(shown)} of {len(frame)} integrations · select rows to see who asked, chart them or plan them")
-top_right.download_button("Download CSV", shown.drop(columns=["slug"]).to_csv(index=False).encode(),
+top_right.download_button("Download CSV", frame_to_csv(shown.drop(columns=["slug"])).encode(),
                           file_name=f"priorities-v{settings.version}.csv", mime="text/csv", key="pri_csv",
                           icon=":material/download:", width="stretch")
 event = st.dataframe(shown, key="priorities_table", hide_index=True, on_select="rerun",

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 
 from db.session import database_url
 from services.commands.common import HubParser
+from services.core.config import load_settings
 from services.core.errors import HubError
 
+# services/commands/* import their services inside each handler for start-up time only (not to dodge cycles).
 COMMAND_MODULES = (
     "services.commands.database",
     "services.commands.demo",
@@ -44,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
+        load_settings()   # refuses to run on an unknown HUB_ENV or the sandbox in production (ConfigError)
         return handler(args)
     except HubError as exc:
         print(f"layers-hub: error: {exc}", file=sys.stderr)

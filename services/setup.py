@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from db import migrate
 from db.session import session_scope
+from services.build.checklist import ensure_checklists
 from services.catalog.sync import SyncResult, sync_catalog
 from services.demand.ranking import ensure_settings
 from services.demand.tiers import sync_tiers
@@ -17,6 +18,7 @@ class UpgradeResult:
     revision: str | None
     tiers_added: int
     catalog: SyncResult
+    checklist_items: int
 
 
 def upgrade_database(url: str | None = None) -> UpgradeResult:
@@ -25,6 +27,7 @@ def upgrade_database(url: str | None = None) -> UpgradeResult:
     with session_scope(url) as session:
         tiers = sync_tiers(session)
         catalog = sync_catalog(session)
+        items = ensure_checklists(session)
         ensure_settings(session)
         ensure_aggregates(session)
-    return UpgradeResult(migrate.current_revision(url), tiers, catalog)
+    return UpgradeResult(migrate.current_revision(url), tiers, catalog, items)

@@ -3,7 +3,8 @@
 `make test` runs the suite twice: HUB_TEST_BACKEND=sqlite, then postgresql (TEST_DATABASE_URL).
 Each test gets its own database copied from a migrated template (a file copy on SQLite,
 CREATE DATABASE ... TEMPLATE on PostgreSQL), so tests never see each other's rows.
-With HUB_TEST_STRICT=1 (CI) a skipped test counts as a failure.
+With HUB_TEST_STRICT=1 (CI) a skipped test counts as a failure. Tests that cannot differ between the
+backends run in the SQLite pass only (``pytest_collection_modifyitems``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     if STRICT and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under HUB_TEST_STRICT=1: {report.longrepr}"
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """The PostgreSQL pass runs only what depends on the backend: tests that use no database, and tests
+    marked ``backend_independent`` (e.g. the provider contract suite), ran in the SQLite pass already."""
+    if BACKEND != "postgresql":
+        return
+    once = [i for i in items if "databases" not in i.fixturenames or i.get_closest_marker("backend_independent")]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [i for i in items if i not in once]
 
 
 def _server_url() -> str:

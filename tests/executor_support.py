@@ -14,20 +14,11 @@ from services import sandbox
 from services.catalog import load_catalog
 from services.connect.fields import render
 from services.connect.store import write_secrets
-from services.demo.connections import _config as sandbox_config
+from services.sandbox.fixtures import connection_config as sandbox_config
+from services.sandbox.fixtures import fixtures
 
-SECRETS = {
-    "hubspot": ("oauth2", {"access_token": "sbx_{a}.hubspot-at", "refresh_token": "sbx_{a}.hubspot-rt"}),
-    "activecampaign": ("api_key", {"api_key": "sbx_{a}.ac-key"}),
-    "mailchimp": ("basic", {"password": "sbx_{a}.mc-key-us21"}),
-    "calendly": ("oauth2", {"access_token": "sbx_{a}.calendly-at", "refresh_token": "sbx_{a}.calendly-rt"}),
-    "wordpress": ("app_password", {"app_password": "sbx_{a}.wp01 pass word"}),
-    "webflow": ("api_key", {"api_key": "sbx_{a}.site-token"}),
-    "salesforce": ("oauth2", {"access_token": "sbx_{a}.sf-at", "refresh_token": "sbx_{a}.sf-rt"}),
-    "n8n": ("webhook", {"api_key": "sbx_{a}.n8n-key", "webhook_secret": "sbx_{a}.n8n-hook"}),
-    "make": ("webhook", {"api_key": "sbx_{a}.make-key"}),
-    "zapier": ("webhook", {}),
-}
+# slug -> (auth type, secrets with {a} = the sandbox account): each provider folder's fixtures.py
+SECRETS = {slug: (f.auth_type, f.secrets) for slug, f in fixtures().items()}
 
 
 def make_connection(session, world, slug: str, account: str = "acme", *, config: dict | None = None) -> int:  # type: ignore[no-untyped-def]

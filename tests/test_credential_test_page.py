@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from db.models import AuditEntry, Connection, Organization, TestRun, User
 from services.connect.store import write_secrets
-from services.sandbox import activecampaign as ac_sandbox
+from services.providers.activecampaign import sandbox as ac_sandbox
 from tests.health_support import clean_sandbox, organization, sandbox_connection  # noqa: F401
 from tests.test_pages import signed_in
 

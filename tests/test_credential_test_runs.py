@@ -12,7 +12,7 @@ from services.monitoring import forms
 from services.monitoring.checks import check_connection
 from services.monitoring.runs import clean_ticket, history, run_test
 from services.people.staff import Staff
-from services.sandbox import activecampaign as ac_sandbox
+from services.providers.activecampaign import sandbox as ac_sandbox
 from tests.health_support import clean_sandbox, sandbox_connection  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("clean_sandbox")

@@ -27,6 +27,9 @@ from services.connect.webhook_secrets import (
     rotate_webhook_secret,
 )
 from services.core.config import load_settings
+from services.providers.calendly import webhooks as cal
+from services.providers.hubspot import webhooks as hs
+from services.providers.webflow import webhooks as wf
 
 NOW = 1_767_225_600            # 2026-01-01T00:00:00Z
 BODY = b'[{"eventId":1,"subscriptionType":"contact.creation","objectId":123}]'
@@ -50,30 +53,30 @@ def hubspot_headers(secret: str, ts_ms: int, body: bytes = BODY, uri: str = "htt
 def test_hubspot_v3_valid_tampered_stale_wrong_secret():
     uri, ts = "https://hub.example.com/hooks/hs?a=1", NOW * 1000
     headers = hubspot_headers(SECRET, ts)
-    sig.verify_hubspot_v3(SECRET, method="POST", uri=uri, body=BODY, headers=headers, now=NOW)
-    sig.verify_hubspot_v3(["old-secret-xxxxxxxx", SECRET], method="POST", uri=uri, body=BODY, headers=headers,
+    hs.verify_hubspot_v3(SECRET, method="POST", uri=uri, body=BODY, headers=headers, now=NOW)
+    hs.verify_hubspot_v3(["old-secret-xxxxxxxx", SECRET], method="POST", uri=uri, body=BODY, headers=headers,
                           now=NOW)                                               # rotation overlap
     with pytest.raises(sig.SignatureError, match="does not match"):
-        sig.verify_hubspot_v3(SECRET, method="POST", uri=uri, body=BODY + b" ", headers=headers, now=NOW)
+        hs.verify_hubspot_v3(SECRET, method="POST", uri=uri, body=BODY + b" ", headers=headers, now=NOW)
     with pytest.raises(sig.SignatureError, match="does not match"):
-        sig.verify_hubspot_v3(SECRET, method="POST", uri=uri + "&b=2", body=BODY, headers=headers, now=NOW)
+        hs.verify_hubspot_v3(SECRET, method="POST", uri=uri + "&b=2", body=BODY, headers=headers, now=NOW)
     with pytest.raises(sig.SignatureError, match="tolerance"):
-        sig.verify_hubspot_v3(SECRET, method="POST", uri=uri, body=BODY, headers=headers, now=NOW + 301)
+        hs.verify_hubspot_v3(SECRET, method="POST", uri=uri, body=BODY, headers=headers, now=NOW + 301)
     with pytest.raises(sig.SignatureError, match="does not match"):
-        sig.verify_hubspot_v3("another-secret-0000", method="POST", uri=uri, body=BODY, headers=headers, now=NOW)
+        hs.verify_hubspot_v3("another-secret-0000", method="POST", uri=uri, body=BODY, headers=headers, now=NOW)
     with pytest.raises(sig.SignatureError, match="missing"):
-        sig.verify_hubspot_v3(SECRET, method="POST", uri=uri, body=BODY, headers={}, now=NOW)
+        hs.verify_hubspot_v3(SECRET, method="POST", uri=uri, body=BODY, headers={}, now=NOW)
 
 
 def test_hubspot_v3_decodes_the_listed_characters_of_the_uri():
     encoded = "https://hub.example.com/hooks%3Fx%3Dy%40z"
     headers = hubspot_headers(SECRET, NOW * 1000, uri="https://hub.example.com/hooks?x%3Dy@z")
     # %3F and %40 are decoded (HubSpot's table); %3D is not in the table and stays encoded
-    sig.verify_hubspot_v3(SECRET, method="POST", uri=encoded, body=BODY, headers=headers, now=NOW)
+    hs.verify_hubspot_v3(SECRET, method="POST", uri=encoded, body=BODY, headers=headers, now=NOW)
 
 
 def test_hubspot_v3_fixed_vector():
-    assert sig.sign_hubspot_v3(SECRET, "POST", "https://hub.example.com/hooks/hs", BODY, "1767225600000") == \
+    assert hs.sign_hubspot_v3(SECRET, "POST", "https://hub.example.com/hooks/hs", BODY, "1767225600000") == \
         _b64(SECRET, b"POSThttps://hub.example.com/hooks/hs" + BODY + b"1767225600000")
 
 
@@ -83,19 +86,19 @@ def calendly_header(key: str, t: int, body: bytes = BODY) -> dict[str, str]:
 
 
 def test_calendly_valid_tampered_stale_wrong_secret():
-    sig.verify_calendly(SECRET, body=BODY, headers=calendly_header(SECRET, NOW), now=NOW + 10)
+    cal.verify_calendly(SECRET, body=BODY, headers=calendly_header(SECRET, NOW), now=NOW + 10)
     with pytest.raises(sig.SignatureError, match="does not match"):
-        sig.verify_calendly(SECRET, body=BODY.replace(b"123", b"124"), headers=calendly_header(SECRET, NOW), now=NOW)
+        cal.verify_calendly(SECRET, body=BODY.replace(b"123", b"124"), headers=calendly_header(SECRET, NOW), now=NOW)
     with pytest.raises(sig.SignatureError, match="tolerance"):
-        sig.verify_calendly(SECRET, body=BODY, headers=calendly_header(SECRET, NOW - 301), now=NOW)
+        cal.verify_calendly(SECRET, body=BODY, headers=calendly_header(SECRET, NOW - 301), now=NOW)
     with pytest.raises(sig.SignatureError, match="does not match"):
-        sig.verify_calendly("wrong-signing-key-00", body=BODY, headers=calendly_header(SECRET, NOW), now=NOW)
+        cal.verify_calendly("wrong-signing-key-00", body=BODY, headers=calendly_header(SECRET, NOW), now=NOW)
     with pytest.raises(sig.SignatureError, match="t= and v1="):
-        sig.verify_calendly(SECRET, body=BODY, headers={"Calendly-Webhook-Signature": "v1=abc"}, now=NOW)
+        cal.verify_calendly(SECRET, body=BODY, headers={"Calendly-Webhook-Signature": "v1=abc"}, now=NOW)
     # the timestamp is part of what is signed: changing t invalidates v1
     forged = calendly_header(SECRET, NOW)["Calendly-Webhook-Signature"].replace(f"t={NOW}", f"t={NOW + 1}")
     with pytest.raises(sig.SignatureError, match="does not match"):
-        sig.verify_calendly(SECRET, body=BODY, headers={"Calendly-Webhook-Signature": forged}, now=NOW)
+        cal.verify_calendly(SECRET, body=BODY, headers={"Calendly-Webhook-Signature": forged}, now=NOW)
 
 
 # ------------------------------------------------------------------------------------------- Webflow
@@ -105,15 +108,15 @@ def webflow_headers(secret: str, ts_ms: int, body: bytes = BODY) -> dict[str, st
 
 def test_webflow_valid_tampered_stale_wrong_secret():
     ts = NOW * 1000
-    sig.verify_webflow(SECRET, body=BODY, headers=webflow_headers(SECRET, ts), now=NOW)
+    wf.verify_webflow(SECRET, body=BODY, headers=webflow_headers(SECRET, ts), now=NOW)
     with pytest.raises(sig.SignatureError, match="does not match"):
-        sig.verify_webflow(SECRET, body=b"{}", headers=webflow_headers(SECRET, ts), now=NOW)
+        wf.verify_webflow(SECRET, body=b"{}", headers=webflow_headers(SECRET, ts), now=NOW)
     with pytest.raises(sig.SignatureError, match="tolerance"):
-        sig.verify_webflow(SECRET, body=BODY, headers=webflow_headers(SECRET, ts - 301_000), now=NOW)
+        wf.verify_webflow(SECRET, body=BODY, headers=webflow_headers(SECRET, ts - 301_000), now=NOW)
     with pytest.raises(sig.SignatureError, match="does not match"):
-        sig.verify_webflow("not-the-client-secret", body=BODY, headers=webflow_headers(SECRET, ts), now=NOW)
+        wf.verify_webflow("not-the-client-secret", body=BODY, headers=webflow_headers(SECRET, ts), now=NOW)
     with pytest.raises(sig.SignatureError, match="tolerance"):   # seconds instead of ms: decades old
-        sig.verify_webflow(SECRET, body=BODY, headers=webflow_headers(SECRET, NOW), now=NOW)
+        wf.verify_webflow(SECRET, body=BODY, headers=webflow_headers(SECRET, NOW), now=NOW)
 
 
 # -------------------------------------------------------------------------------- Standard Webhooks

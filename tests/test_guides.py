@@ -172,8 +172,8 @@ def test_provider_specifics_come_from_the_catalog():
 
 
 def test_an_unwritten_guide_still_shows_the_generated_parts(tmp_path):
-    text = render("pipedrive", tmp_path)
-    assert text.startswith("# Pipedrive\n")
+    text = render("zoho-crm", tmp_path)
+    assert text.startswith("# Zoho CRM\n")
     assert text.count(NOT_WRITTEN) == 4          # the four written sections; actions say "none described"
     assert "No actions described in the catalog yet." in text and "### Errors by category" in text
 
@@ -280,7 +280,7 @@ def test_cli_publish_list_and_build(session, db_url, tmp_path, capsys):
     session.commit()
     assert main(["docs", "publish", "calendly", "--as", ENGINEER]) == 0
     assert "calendly: guide published (by eng@layers.example)" in capsys.readouterr().out
-    assert main(["docs", "publish", "pipedrive"]) == 2
+    assert main(["docs", "publish", "zoho-crm"]) == 2
     assert "no written guide yet" in capsys.readouterr().err
     assert main(["docs", "publish", "calendly", "--as", LEADER]) == 2
     assert "may not change build checklists" in capsys.readouterr().err

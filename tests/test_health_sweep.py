@@ -15,8 +15,8 @@ from services import cli
 from services.connect.store import write_secrets
 from services.core.errors import InvalidInput
 from services.monitoring.sweep import recent_sweeps, run_sweep, sweep_results
+from services.providers.mailchimp import sandbox as mc_sandbox
 from services.sandbox import faults
-from services.sandbox import mailchimp as mc_sandbox
 from tests.health_support import clean_sandbox, organization, sandbox_connection  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("clean_sandbox")

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
-from services.sandbox import activecampaign as ac
+from services.providers.activecampaign import sandbox as ac
 from services.sandbox import faults, limits, store
 from tests.sandbox_support import examples
 

@@ -11,7 +11,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
-from services.sandbox import faults, limits, make, n8n, store, zapier
+from services.providers.make import sandbox as make
+from services.providers.n8n import sandbox as n8n
+from services.providers.zapier import sandbox as zapier
+from services.sandbox import faults, limits, store
 from tests.sandbox_support import examples
 
 N8N = "/sandbox/n8n/instance"

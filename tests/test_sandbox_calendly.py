@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
-from services.sandbox import calendly as cal
+from services.providers.calendly import sandbox as cal
 from services.sandbox import faults, limits, store
 from tests.sandbox_support import examples
 

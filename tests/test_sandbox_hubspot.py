@@ -18,11 +18,11 @@ from starlette.testclient import TestClient
 
 from services import sandbox
 from services.catalog import load_catalog
+from services.providers.hubspot import sandbox as hs
+from services.providers.hubspot import sandbox_webhooks as hw
+from services.providers.hubspot.sandbox import find_operation, validate_hubspot_request
 from services.sandbox import faults, limits, store
-from services.sandbox import hubspot as hs
-from services.sandbox import hubspot_webhooks as hw
 from services.sandbox.common import _Grant
-from services.sandbox.openapi import find_operation, validate_hubspot_request
 from services.sandbox.openapi import validate as openapi_validate
 from tests.sandbox_support import examples
 
@@ -400,7 +400,7 @@ def test_success_bodies_match_the_official_response_schemas(client):
     from services.sandbox import openapi
 
     def conforms(method: str, path: str, response) -> None:  # type: ignore[no-untyped-def]
-        op, _ = openapi.find_operation(method, path)
+        op, _ = find_operation(method, path)
         assert op is not None
         schema = op.op["responses"][str(response.status_code)]["content"]["application/json"]["schema"]
         problems: list[openapi.Problem] = []

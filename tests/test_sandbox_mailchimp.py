@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
+from services.providers.mailchimp import sandbox as mc
 from services.sandbox import faults, limits, store
-from services.sandbox import mailchimp as mc
 from tests.sandbox_support import examples
 
 API = "/sandbox/mailchimp/api/us21/3.0"

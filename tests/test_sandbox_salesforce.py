@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
+from services.providers.salesforce import sandbox as sf
 from services.sandbox import faults, limits, store
-from services.sandbox import salesforce as sf
 from services.sandbox.common import _Grant
 from tests.sandbox_support import examples
 

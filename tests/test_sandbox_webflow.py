@@ -16,11 +16,12 @@ from starlette.testclient import TestClient
 
 from services import sandbox
 from services.catalog import load_catalog
+from services.providers.webflow import sandbox as wf
+from services.providers.webflow import sandbox_webhooks as webflow_webhooks
+from services.providers.webflow.sandbox import check_response, definition, find_endpoint, validate_webflow_request
 from services.runtime import http
-from services.sandbox import deliveries, faults, limits, store, webflow_webhooks
-from services.sandbox import webflow as wf
+from services.sandbox import deliveries, faults, limits, store
 from services.sandbox.common import _Grant
-from services.sandbox.fern import check_response, definition, find_endpoint, validate_webflow_request
 from services.sandbox.fern import validate as fern_validate
 from tests.sandbox_support import examples
 from tests.webhooks_support import webflow as webflow_headers
@@ -265,8 +266,6 @@ def test_the_contract_check_function():
 
 
 def test_success_bodies_match_the_declared_response_types(client, clock):
-    from services.sandbox.fern import check_response
-
     created = client.post(ITEMS, json=item(summary="S"), headers=ACME)
     calls = [("POST", ITEMS, created),
              ("PATCH", f"{ITEMS}/{created.json()['id']}",

@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
+from services.providers.wordpress import sandbox as wp
 from services.sandbox import faults, limits, store
-from services.sandbox import wordpress as wp
 from tests.sandbox_support import examples
 
 SITE = "/sandbox/wordpress/site"

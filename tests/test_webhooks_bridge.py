@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.sandbox import n8n
+from services.providers.n8n import sandbox as n8n
 from services.webhooks import bridge
 
 

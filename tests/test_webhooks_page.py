@@ -171,7 +171,7 @@ def test_unsubscribe_needs_the_confirmation_then_removes_and_shows_the_exchanges
                                                                                  creds_env):
     from streamlit.testing.v1.element_tree import AppTestError
 
-    from services.sandbox import calendly as sandbox_calendly
+    from services.providers.calendly import sandbox as sandbox_calendly
 
     cid = connect("calendly", "acme")
     at = _subscribed_bridge("engineer", session, cid, "calendly", "event_scheduled")
@@ -199,7 +199,7 @@ def test_unsubscribe_needs_the_confirmation_then_removes_and_shows_the_exchanges
 
 
 def test_hubspot_unsubscribe_confirmation_names_every_portal_of_the_app(_sandbox, connect, session, creds_env):
-    from services.sandbox import hubspot_webhooks
+    from services.providers.hubspot import sandbox_webhooks as hubspot_webhooks
     from tests.test_webhooks_subscribe import APP, with_app
 
     with_app(session)

@@ -19,13 +19,16 @@ from services.cli import main
 from services.connect.keys import rotate_keys
 from services.connect.oauth import start_authorization
 from services.core.errors import InvalidInput, NotFound
+from services.providers.calendly import sandbox as sandbox_calendly
+from services.providers.calendly import webhooks as calendly_webhooks
+from services.providers.hubspot import sandbox as sandbox_hubspot
+from services.providers.hubspot import sandbox_webhooks as hubspot_webhooks
+from services.providers.hubspot.sandbox import validate_hubspot_request
+from services.providers.webflow import sandbox as sandbox_webflow
+from services.providers.webflow import sandbox_webhooks as webflow_webhooks
+from services.providers.webflow.sandbox import validate_webflow_request
 from services.runtime.executors.run import run_action
-from services.sandbox import calendly as sandbox_calendly
-from services.sandbox import faults, hubspot_webhooks, store, webflow_webhooks
-from services.sandbox import hubspot as sandbox_hubspot
-from services.sandbox import webflow as sandbox_webflow
-from services.sandbox.fern import validate_webflow_request
-from services.sandbox.openapi import validate_hubspot_request
+from services.sandbox import faults, store
 from services.webhooks import apps, inbound, inbox, subscribe
 from tests.credentials_support import KEY_A, KEY_B, approve, follow
 from tests.test_pages import signed_in
@@ -546,6 +549,6 @@ def test_calendly_listing_skips_organization_scope_a_member_may_not_list():
             return Page()
 
     me = {"current_organization": "org", "uri": "me"}
-    assert subscribe._calendly_hooks(Member(403), me) == [{"uri": "u/1", "scope": "user"}]
+    assert calendly_webhooks.list_subscriptions(Member(403), me) == [{"uri": "u/1", "scope": "user"}]
     with pytest.raises(AuthError):
-        subscribe._calendly_hooks(Member(401), me)
+        calendly_webhooks.list_subscriptions(Member(401), me)

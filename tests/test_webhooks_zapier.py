@@ -21,8 +21,9 @@ from db.models import AuditEntry, Connection
 from db.models.webhooks import WebhookDelivery, ZapierHook
 from db.session import session_scope
 from services.connect import signatures as sig
+from services.providers.zapier import rest_hooks as zapier
 from services.runtime import http
-from services.webhooks import inbound, zapier
+from services.webhooks import inbound
 from tests.credentials_support import free_port
 from tests.webhooks_support import OTHER, SECRET, calendly, dumps, handled, post, with_secret
 

@@ -15,13 +15,6 @@ from services.core.errors import HubError
 from services.people.staff import Staff
 from services.webhooks import subscribe
 
-NOTES = {
-    "hubspot": "HubSpot webhooks belong to the Hub's HubSpot app: this points the app's one target URL at the Hub "
-               "and subscribes **every portal that installed the app**; each event is stored on the connection of "
-               "its portal.",
-    "webflow": "Webflow signs webhooks created by an OAuth app only: site-token connections cannot subscribe.",
-}
-
 
 def subscribe_panel(me: Staff, connection_id: int, service: str, label: str) -> None:
     """Pick a trigger, fill its parameters (drawn from the catalog), create the subscription (audited), or remove
@@ -39,8 +32,9 @@ def subscribe_panel(me: Staff, connection_id: int, service: str, label: str) -> 
                               placeholder=str(field.example or ""))
         if value.strip():
             params[name] = value.strip()
-    if service in NOTES:
-        st.caption(NOTES[service])
+    note = subscribe.subscribe_note(service)   # the provider's own (services/providers/<slug>/webhooks.py)
+    if note:
+        st.caption(note)
     with unit_of_work() as s:
         shared = subscribe.shared_by(s, connection_id, service)
     what = f"{trigger} ({titles[trigger]})"
@@ -52,7 +46,7 @@ def subscribe_panel(me: Staff, connection_id: int, service: str, label: str) -> 
                  help="Deletes at the provider what Subscribe created; tick the box above first")
     # The click is taken only with the box ticked at that moment, and the box is cleared: each unsubscribe asks again.
     unsubscribing = st.session_state.pop("wh_unsub_go", False)
-    call = {"actor": me.email, "connection_id": connection_id, "service": service, "trigger": trigger,
+    call: dict[str, Any] = {"actor": me.email, "connection_id": connection_id, "service": service, "trigger": trigger,
             "params": params}
     if subscribing:
         _run("Subscribing…", lambda s, requests: f"Subscribed {what}: " + subscribe.summary(

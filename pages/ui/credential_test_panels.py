@@ -78,7 +78,7 @@ def outcome(ok: bool, summary: str, error: dict[str, Any] | None, advice: str | 
     if advice:
         st.markdown(f"**What to do:** {advice}")
     error = error or {}
-    facts = {"Error category": CATEGORY_LABELS.get(error.get("category"), error.get("category")),
+    facts = {"Error category": CATEGORY_LABELS.get(error.get("category", ""), error.get("category")),
              "HTTP status": error.get("status"), "Provider's message": error.get("provider_message"),
              "Request id": error.get("request_id")}
     st.markdown("  \n".join(f"**{k}:** `{v}`" for k, v in facts.items() if v not in (None, "")))
@@ -136,8 +136,8 @@ def history(pick: Match) -> None:
         return
     st.dataframe(pd.DataFrame([{"when": when(r.created_at), "who": r.staff_email, "what": r.what, "mode": r.mode,
                                 "result": "passed" if r.ok else "FAILED", "ticket": r.ticket or "",
-                                "category": CATEGORY_LABELS.get(r.category, r.category or ""), "details": r.summary,
-                                "ms": r.duration_ms} for r in rows]),
+                                "category": CATEGORY_LABELS.get(r.category or "", r.category or ""),
+                                "details": r.summary, "ms": r.duration_ms} for r in rows]),
                  hide_index=True, width="stretch", key="ct_history")
     by_id = {r.id: r for r in rows}
     chosen = by_id.get(st.selectbox("Details of a run", list(by_id), key="ct_history_pick",

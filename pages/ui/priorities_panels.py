@@ -10,6 +10,7 @@ from services.core.errors import HubError
 from services.demand import ranking
 from services.demand import requesters as demand
 from services.demand.upvote_import import ImportRejected, import_upvotes
+from services.people.staff import Staff
 
 COLUMNS = ["rank", "integration", "category", "status", "bucket", "score", "upvotes", "users", "organizations",
            "high_tier_users"]
@@ -64,7 +65,7 @@ def who_asked(slug: str, frame: pd.DataFrame) -> None:
                      column_config={"score": st.column_config.NumberColumn("Score", format="%.1f")})
 
 
-def plan_panel(me, selected: list[str], frame: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+def plan_panel(me: Staff, selected: list[str], frame: pd.DataFrame) -> None:
     rows = frame[frame["slug"].isin(selected)]
     plannable = rows[rows["status"] == "requested"]
     with st.container(border=True):
@@ -88,7 +89,7 @@ def plan_panel(me, selected: list[str], frame: pd.DataFrame) -> None:  # type: i
                 st.rerun()
 
 
-def settings_panel(me, settings: ranking.Settings, can_edit: bool) -> None:  # type: ignore[no-untyped-def]
+def settings_panel(me: Staff, settings: ranking.Settings, can_edit: bool) -> None:
     st.subheader("Weights and thresholds")
     st.caption(f"Version {settings.version}, set by {settings.created_by}. Every change makes a new version "
                "and an audit entry." + ("" if can_edit else " Only product managers and admins can change them."))
@@ -120,7 +121,7 @@ def settings_panel(me, settings: ranking.Settings, can_edit: bool) -> None:  # t
                        else "Nothing changed")
 
 
-def import_panel(me, can_edit: bool) -> None:  # type: ignore[no-untyped-def]
+def import_panel(me: Staff, can_edit: bool) -> None:
     st.subheader("Import upvotes")
     st.caption("CSV columns: integration (slug or name), user_email, user_name (optional), organization, tier, "
                "created_at (ISO 8601, optional). Re-importing a file changes nothing; one bad row rejects the "
@@ -134,12 +135,9 @@ def import_panel(me, can_edit: bool) -> None:  # type: ignore[no-untyped-def]
         return
     bar = st.progress(0.0, text="Reading the file")
     try:
-        text = upload.getvalue().decode("utf-8-sig")
         with unit_of_work() as session:
-            report = import_upvotes(session, text, actor=me.email, skip_invalid=skip, filename=upload.name,
-                                    progress=lambda f, msg: bar.progress(f, text=msg))
-    except UnicodeDecodeError:
-        st.error("The file is not UTF-8 text.")
+            report = import_upvotes(session, upload.getvalue(), actor=me.email, skip_invalid=skip,
+                                    filename=upload.name, progress=lambda f, msg: bar.progress(f, text=msg))
     except ImportRejected as exc:
         bar.empty()
         st.error(f"{len(exc.errors)} bad row(s); nothing was imported.")

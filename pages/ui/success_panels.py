@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -76,7 +78,7 @@ def pipeline(report: Report) -> None:
     right.plotly_chart(charts.burnup(report.burnup, report.forecast), width="stretch", key="success_burnup_chart")
 
 
-def _day(value) -> str:  # type: ignore[no-untyped-def]
+def _day(value: date | None) -> str:
     return f"{value:%d %b %Y}" if value is not None else ""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -9,6 +11,7 @@ from pages.ui import unit_of_work
 from pages.ui.tracker_widgets import SEVERITY_COLORS, open_integration, target_text
 from services.build import board
 from services.build.pipeline import STATUSES
+from services.demand import ranking
 from services.people import staff as staff_service
 
 DEFAULT_COLUMNS = ["planned", "building", "testing", "available"]
@@ -16,12 +19,8 @@ BUCKETS = ["Top", "Medium", "Low"]
 BUCKET_COLORS = {"Top": "red", "Medium": "orange", "Low": "gray"}
 
 
-def priority_buckets() -> dict[str, str] | None:
-    """slug -> Top/Medium/Low from the demand ranking, or None while services.ranking is not there."""
-    try:
-        from services.demand import ranking
-    except ImportError:
-        return None
+def priority_buckets() -> dict[str, str]:
+    """slug -> Top/Medium/Low from the demand ranking."""
     with unit_of_work() as session:
         return {r.slug: r.bucket for r in ranking.rank(session, include_built=True)}
 
@@ -31,16 +30,14 @@ def show() -> None:
         frame = board.board_frame(session)
         names = {p.email: p.name for p in staff_service.list_staff(session)}
     buckets = priority_buckets()
-    if buckets is not None:   # demand buckets mean something only for integrations not built yet
-        built = frame["existing"] | frame["status"].isin(["available", "deprecated"])
-        frame["bucket"] = frame["slug"].map(buckets).where(~built, None)
+    # Demand buckets mean something only for integrations not built yet.
+    built = frame["existing"] | frame["status"].isin(["available", "deprecated"])
+    frame["bucket"] = frame["slug"].map(buckets).where(~built, None)
 
     f1, f2, f3 = st.columns(3)
     categories = f1.multiselect("Category", sorted(frame["category"].unique()), key="board_category")
     owners = f2.multiselect("Owner", sorted(frame["owner"].dropna().unique()) + ["Unassigned"], key="board_owner")
-    chosen = f3.multiselect("Priority bucket", BUCKETS, key="board_bucket", disabled=buckets is None,
-                            help="From the demand ranking (Priorities)" if buckets is not None
-                            else "Available once the demand ranking is installed")
+    chosen = f3.multiselect("Priority bucket", BUCKETS, key="board_bucket", help="From the demand ranking (Priorities)")
     columns = st.pills("Status columns", STATUSES, selection_mode="multi", default=DEFAULT_COLUMNS,
                        key="board_columns")
 
@@ -49,7 +46,7 @@ def show() -> None:
         shown = shown[shown["category"].isin(categories)]
     if owners:
         shown = shown[shown["owner"].isin(owners) | (shown["owner"].isna() & ("Unassigned" in owners))]
-    if chosen and buckets is not None:
+    if chosen:
         shown = shown[shown["bucket"].isin(chosen)]
     hidden = {s: int((shown["status"] == s).sum()) for s in STATUSES if s not in columns}
     st.caption(f"{len(shown)} of {len(frame)} integrations · progress = items done / items that apply"
@@ -68,7 +65,7 @@ def show() -> None:
                 st.caption("—")
 
 
-def card(row, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def card(row: Any, names: dict[str, str]) -> None:   # row: a board_frame row from DataFrame.itertuples()
     with st.container(border=True):
         label = getattr(row, "bucket", None)
         bucket = f" · :{BUCKET_COLORS[label]}-badge[{label}]" if isinstance(label, str) else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from pages.ui import flash, tracker_items, tracker_status, unit_of_work
@@ -20,7 +22,7 @@ def show(me: Staff, can_edit: bool) -> None:
     in_flight = frame[frame["status"].isin(["planned", "building", "testing"])]["slug"].tolist()
     if st.session_state.get("tracker_slug") not in labels:
         st.session_state["tracker_slug"] = in_flight[0] if in_flight else frame["slug"].iloc[0]
-    slug = st.selectbox("Integration", list(labels), key="tracker_slug", format_func=labels.get)
+    slug = st.selectbox("Integration", list(labels), key="tracker_slug", format_func=lambda s: labels[s])
 
     with unit_of_work() as session:
         integration = get_integration(session, slug)
@@ -68,7 +70,7 @@ def show(me: Staff, can_edit: bool) -> None:
                      column_config={"link": st.column_config.LinkColumn("link")})
 
 
-def plan_form(me: Staff, slug: str, owner: str | None, target, builders: list[Staff]) -> None:  # type: ignore[no-untyped-def]
+def plan_form(me: Staff, slug: str, owner: str | None, target: date | None, builders: list[Staff]) -> None:
     emails = ["", *[s.email for s in builders]]
     with st.form(f"plan_{slug}", border=False):
         chosen = st.selectbox("Owner", emails, index=emails.index(owner) if owner in emails else 0,

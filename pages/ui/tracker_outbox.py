@@ -7,7 +7,9 @@ import streamlit as st
 from pages.ui import flash, unit_of_work
 from services.build import notifications
 from services.core.config import load_settings
+from services.core.csv_export import frame_to_csv
 from services.core.errors import HubError
+from services.core.mail import parse_smtp_url
 from services.people.staff import Staff
 
 
@@ -27,7 +29,7 @@ def show(me: Staff, can_edit: bool) -> None:
         st.info("SMTP_URL is not set, so notifications stay in the outbox: download them below to send from "
                 "another tool or show them in the app.", icon=":material/mail_off:")
     elif can_edit and due:
-        where = notifications.parse_smtp_url(smtp_url).where
+        where = parse_smtp_url(smtp_url).where
         confirmed = st.checkbox(f"Send up to {due} pending or failed notification(s) by email through {where}",
                                 key="confirm_send")
         if st.button("Send notifications", type="primary", disabled=not confirmed, key="send_notifications",
@@ -54,5 +56,5 @@ def show(me: Staff, can_edit: bool) -> None:
     integrations = st.multiselect("Integration", sorted(outbox["integration"].unique()), key="outbox_filter")
     shown = outbox[outbox["integration"].isin(integrations)] if integrations else outbox
     st.dataframe(shown, hide_index=True, width="stretch", key="outbox_table")
-    st.download_button("Download CSV", shown.to_csv(index=False), file_name="layers-outbox.csv", mime="text/csv",
+    st.download_button("Download CSV", frame_to_csv(shown), file_name="layers-outbox.csv", mime="text/csv",
                        icon=":material/download:", on_click="ignore")

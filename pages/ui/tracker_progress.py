@@ -14,8 +14,8 @@ def show() -> None:
         frame = board.board_frame(session)
     names = dict(zip(frame["slug"], frame["name"], strict=True))
     in_flight = frame[frame["status"].isin(["planned", "building", "testing"])]["slug"].tolist()
-    chosen = st.multiselect("Integrations (empty = all)", list(names), default=in_flight, format_func=names.get,
-                            key="progress_integrations")
+    chosen = st.multiselect("Integrations (empty = all)", list(names), default=in_flight,
+                            format_func=lambda s: names[s], key="progress_integrations")
     with unit_of_work() as session:
         burnup = board.burnup_frame(session, chosen or None)
     title = f"Checklist items completed — {len(chosen) or 'all'} integration(s)"

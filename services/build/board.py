@@ -1,11 +1,12 @@
-"""Read side of the build tracker: the board, the burn-up history and an integration's history."""
+"""Read side of the build tracker: the catalog table with checklist progress, the board, the burn-up history and
+an integration's history."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db.models import ChecklistItem, Integration
@@ -20,6 +21,27 @@ BOARD_COLUMNS = ["slug", "name", "category", "status", "existing", "owner", "tar
 
 def _kind_by_step() -> dict[int, str]:
     return {t.step: t.kind for t in template()}
+
+
+def integrations_frame(session: Session) -> pd.DataFrame:
+    """Every catalog integration with its pipeline status and checklist progress."""
+    done = func.sum(case((ChecklistItem.state != "todo", 1), else_=0))
+    progress = dict(session.execute(
+        select(ChecklistItem.integration_id, done * 100 / func.count()).group_by(ChecklistItem.integration_id)
+    ).all())
+    catalog = load_catalog()
+    rows = []
+    for i in session.scalars(select(Integration).order_by(Integration.category, Integration.name)):
+        spec = catalog.integrations.get(i.slug)
+        rows.append({
+            "slug": i.slug, "name": i.name, "category": catalog.categories.get(i.category, i.category),
+            "auth": i.auth_method, "status": i.status, "existing": i.existing,
+            "upvoting": "open" if i.upvoting_open else "closed",
+            "top10": i.top10_rank, "actions": len(spec.actions) if spec else 0,
+            "triggers": len(spec.triggers) if spec else 0,
+            "checklist_pct": round(float(progress.get(i.id, 0) or 0)),
+        })
+    return pd.DataFrame(rows)
 
 
 def board_frame(session: Session) -> pd.DataFrame:

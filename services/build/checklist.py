@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import ChecklistItem, Integration
+from services.catalog import Catalog, load_catalog
 
 TEMPLATE_PATH = Path(__file__).with_name("checklist_template.yaml")
 
@@ -39,7 +41,7 @@ def template() -> tuple[TemplateItem, ...]:
     return items
 
 
-def applies(item: TemplateItem, auth_methods: set[str], has_webhooks: bool) -> bool:
+def applies(item: TemplateItem, auth_methods: Set[str], has_webhooks: bool) -> bool:
     if item.applies_to is None:
         return True
     if item.applies_to == "webhook":
@@ -49,7 +51,7 @@ def applies(item: TemplateItem, auth_methods: set[str], has_webhooks: bool) -> b
     return item.applies_to in auth_methods
 
 
-def ensure_checklist(session: Session, integration: Integration, auth_methods: set[str],
+def ensure_checklist(session: Session, integration: Integration, auth_methods: Set[str],
                      has_webhooks: bool) -> int:
     """Create missing checklist rows; items that don't apply start as not applicable.
 
@@ -68,4 +70,18 @@ def ensure_checklist(session: Session, integration: Integration, auth_methods: s
             updated_by="system" if na else None,
         ))
         added += 1
+    return added
+
+
+def ensure_checklists(session: Session, catalog: Catalog | None = None) -> int:
+    """Create the missing checklist rows of every catalog integration in the table; returns how many."""
+    catalog = catalog or load_catalog()
+    rows = {i.slug: i for i in session.scalars(select(Integration))}
+    added = 0
+    for spec in catalog:
+        row = rows.get(spec.slug)
+        if row is not None:
+            added += ensure_checklist(session, row, {spec.auth.method, *spec.auth.alternatives},
+                                      has_webhooks=bool(spec.triggers))
+    session.flush()
     return added

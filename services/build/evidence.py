@@ -8,12 +8,9 @@ informs the engineer who ticks the item; it never ticks anything by itself.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,23 +18,13 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.models import Alert, ApiCall, Connection, Integration, Notification, TestRun
 from services.catalog import load_catalog
-
-if TYPE_CHECKING:
-    from services.guides.publishing import GuideState
+from services.guides.state import guide_state
+from services.guides.written import GUIDE_ITEMS as GUIDE_ITEMS  # defined beside the sections; re-exported
+from services.guides.written import GUIDE_SECTIONS
+from services.runtime.executors.registry import registered
 
 NO_EVIDENCE = "no evidence yet"
-GUIDES_DIR = Path(__file__).resolve().parents[2] / "docs" / "integrations"
 API_KEY_AUTH = ("api_key", "app_password", "basic")
-# Headings a guide needs (seed Step 7), matched case-insensitively as words in a Markdown heading.
-GUIDE_SECTIONS = {
-    "docs.guide.connect": ("How to connect", "connect"),
-    "docs.guide.actions": ("Available actions and triggers", "action"),
-    "docs.guide.examples": ("Example workflows", "example"),
-    "docs.guide.use_cases": ("Common use cases", "use case"),
-    "docs.guide.troubleshooting": ("Troubleshooting", "troubleshoot"),
-}
-# Step 7 items that publishing the guide performs (services/guides/publishing.py ticks and reopens them).
-GUIDE_ITEMS = ("docs.guide", *GUIDE_SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -123,38 +110,26 @@ def alerts(session: Session, integration: Integration) -> Evidence | None:
     return Evidence(True, f"{raised} alerts raised, {open_} open", last) if raised else None
 
 
-def registered_executors() -> set[tuple[str, str]] | None:
-    """(service, action) pairs with an executor, from the executor registry once it exists."""
-    try:
-        registry = importlib.import_module("services.runtime.executors.registry")
-    except ImportError:
-        return None
-    registered = getattr(registry, "registered", None)
-    return {tuple(pair) for pair in registered()} if callable(registered) else None  # type: ignore[misc]
+def registered_executors() -> set[tuple[str, str]]:
+    """(service, action) pairs with an executor (declarative or hand-written), from the executor registry."""
+    return set(registered())
 
 
 def executors(session: Session, integration: Integration) -> Evidence | None:
     """'Node executor implemented': an executor is registered for every catalog action."""
-    pairs = registered_executors()
     spec = load_catalog().integrations.get(integration.slug)
-    if pairs is None or spec is None or not spec.actions:
+    if spec is None or not spec.actions:
         return None
+    pairs = registered_executors()
     missing = [a for a in spec.actions if (integration.slug, a) not in pairs]
     n = len(spec.actions)
     return Evidence(not missing, f"executors for {n - len(missing)}/{n} catalog actions"
                     + (f"; missing: {', '.join(missing)}" if missing else ""))
 
 
-def _guide_state(session: Session, integration: Integration) -> GuideState:
-    # Imported here: services.guides.publishing imports the tracker, which imports this module.
-    from services.guides.publishing import guide_state
-
-    return guide_state(session, integration)
-
-
 def guide(session: Session, integration: Integration) -> Evidence | None:
     """'Write integration guide': the guide is published (services/guides), not merely a file on disk."""
-    state = _guide_state(session, integration)
+    state = guide_state(session, integration)
     if state.state == "not written":
         return None
     if state.published:
@@ -171,7 +146,7 @@ def _guide_section(key: str) -> EvidenceFn:
     title, _ = GUIDE_SECTIONS[key]
 
     def evidence(session: Session, integration: Integration) -> Evidence | None:
-        state = _guide_state(session, integration)
+        state = guide_state(session, integration)
         if state.state == "not written":
             return None
         if state.published:

@@ -13,11 +13,8 @@ outbox for a person to check.
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from urllib.parse import parse_qs, unquote, urlparse
 
 import pandas as pd
 from sqlalchemy import func, literal, select, update
@@ -28,13 +25,12 @@ from db.base import UTCDateTime, utcnow
 from db.models import Integration, Notification, Organization, Tier, Upvote, User
 from db.session import session_scope
 from services.core import audit
-from services.core.errors import HubError, InvalidInput
+from services.core.errors import HubError
+from services.core.mail import parse_smtp_url, smtp_connection
 
 CHANNEL = "email"
 MAX_ATTEMPTS = 5
 RETRYABLE = ("pending", "failed")
-DEFAULT_SENDER = "Layers <no-reply@layers.example>"
-SMTP_TIMEOUT_S = 20
 
 
 def enqueue_for_upvoters(session: Session, integration: Integration) -> int:
@@ -83,54 +79,6 @@ def status_counts(session: Session) -> dict[str, int]:
 
 # --- sending -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    security: str                 # plain | starttls | ssl
-    username: str | None
-    password: str | None
-    sender: str
-
-    @property
-    def where(self) -> str:       # for messages: never the credentials
-        return f"{self.host}:{self.port}"
-
-
-def parse_smtp_url(url: str) -> SmtpSettings:
-    """smtp://[user:pass@]host[:port][?from=addr], smtp+starttls://… (port 587), smtps://… (port 465)."""
-    parsed = urlparse(url)
-    security = {"smtp": "plain", "smtp+starttls": "starttls", "smtps": "ssl"}.get(parsed.scheme)
-    if security is None or not parsed.hostname:
-        raise InvalidInput("SMTP_URL must look like smtp://user:pass@host:port, smtp+starttls://… or smtps://…")
-    port = parsed.port or {"plain": 25, "starttls": 587, "ssl": 465}[security]
-    sender = parse_qs(parsed.query).get("from", [DEFAULT_SENDER])[0]
-    return SmtpSettings(parsed.hostname, port, security, unquote(parsed.username) if parsed.username else None,
-                        unquote(parsed.password) if parsed.password else None, sender)
-
-
-@contextmanager
-def smtp_connection(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
-    try:
-        if settings.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=SMTP_TIMEOUT_S)
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT_S)
-        if settings.security == "starttls":
-            client.starttls()
-        if settings.username:
-            client.login(settings.username, settings.password or "")
-    except (OSError, smtplib.SMTPException) as exc:
-        raise HubError(f"cannot reach the SMTP server {settings.where}: {type(exc).__name__}: {exc}") from None
-    try:
-        yield client
-    finally:
-        try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            client.close()
-
-
 def message(sender: str, email: str, name: str, integration: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"], msg["To"] = sender, email
@@ -157,15 +105,15 @@ def _due(session: Session, limit: int | None) -> list[tuple[int, str, str, str]]
              .where(Notification.status.in_(RETRYABLE), Notification.attempts < MAX_ATTEMPTS,
                     Notification.channel == CHANNEL)
              .order_by(Notification.id).limit(limit))
-    return [tuple(r) for r in session.execute(query).all()]  # type: ignore[misc]
+    return [(nid, email, name, integration) for nid, email, name, integration in session.execute(query)]
 
 
 def _claim(session: Session, notification_id: int) -> bool:
-    result = session.execute(
+    claimed = session.execute(
         update(Notification).where(Notification.id == notification_id, Notification.status.in_(RETRYABLE),
                                    Notification.attempts < MAX_ATTEMPTS)
-        .values(status="sending", attempts=Notification.attempts + 1))
-    return result.rowcount == 1
+        .values(status="sending", attempts=Notification.attempts + 1).returning(Notification.id))
+    return claimed.first() is not None
 
 
 def send_pending(*, smtp_url: str | None, actor: str, url: str | None = None, limit: int | None = None,

@@ -19,11 +19,11 @@ from db.base import utcnow
 from db.models import INTEGRATION_STATUSES, Integration
 from db.models.build import StatusChange
 from services.build import notifications, tracker
-from services.build.evidence import GUIDE_ITEMS
 from services.core import audit
 from services.core.errors import HubError, InvalidInput, NotFound, PermissionDenied
 from services.core.integrations import get_integration
-from services.guides.publishing import guide_state
+from services.guides.state import guide_state
+from services.guides.written import GUIDE_ITEMS
 
 STATUSES = INTEGRATION_STATUSES
 PIPELINE = ("requested", "planned", "building", "testing", "available")

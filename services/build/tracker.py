@@ -20,11 +20,12 @@ from db.models import ChecklistItem, Integration, StaffUser
 from db.models.build import SEVERITIES, ChecklistEvent, ReviewFinding
 from db.models.docs import GuidePublication
 from services.build.checklist import TemplateItem, applies, template
-from services.build.evidence import GUIDE_ITEMS, Evidence, evidence_for
+from services.build.evidence import Evidence, evidence_for
 from services.catalog import load_catalog
 from services.core import audit
 from services.core.errors import InvalidInput, NotFound, PermissionDenied
 from services.core.integrations import get_integration
+from services.guides.written import GUIDE_ITEMS
 
 BUILDERS = frozenset({"engineer", "admin"})
 STATE_LABELS = {"todo": "open", "done": "done", "not_applicable": "not_applicable"}
@@ -179,12 +180,13 @@ def set_item(session: Session, *, actor: str, slug: str, key: str, state: str, n
         session.add(row)
     stored = "todo" if state == "open" else state
     before = {"state": row.state, "note": row.note, "link": row.link, "na_reason": row.na_reason}
-    after = {"state": stored, "note": row.note if note is None else (note.strip() or None),
-             "link": row.link if link is None else _check_link(link),
-             "na_reason": reason if stored == "not_applicable" else None}
+    new_note = row.note if note is None else (note.strip() or None)
+    new_link = row.link if link is None else _check_link(link)
+    new_reason = reason if stored == "not_applicable" else None
+    after = {"state": stored, "note": new_note, "link": new_link, "na_reason": new_reason}
     if before == after:
         return _view(row, t)
-    row.state, row.note, row.link, row.na_reason = after["state"], after["note"], after["link"], after["na_reason"]
+    row.state, row.note, row.link, row.na_reason = stored, new_note, new_link, new_reason
     row.updated_by, row.updated_at = actor, utcnow()
     event_note = reason if stored == "not_applicable" else after["note"] if after["note"] != before["note"] else None
     session.add(ChecklistEvent(integration_id=integration.id, item_key=key, from_state=before["state"],

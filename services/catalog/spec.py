@@ -4,8 +4,9 @@ An action is data: ``method`` + ``path`` (relative to ``base_url``) + ``inputs``
 placeholders filled from the inputs and the connection fields. ``query`` holds extra query
 parameters; ``body`` is a JSON template in which a string that is exactly ``"{name}"`` takes the
 value with its type (its key is dropped when the input is absent). Without ``body``, inputs not used
-in the path go to the query (GET/DELETE) or form a flat JSON object (POST/PUT/PATCH). What data
-cannot say is a named, hand-written ``executor``. No streamlit or database imports here.
+in the path go to the query (GET/DELETE) or form a flat JSON object (POST/PUT/PATCH). Outputs are read
+from the response at ``output_root`` and each output's ``path`` (dotted paths, e.g. ``data`` and ``id``). What
+data cannot say is a named, hand-written ``executor``. No streamlit or database imports here.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 KEY_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _IDEMPOTENT_METHODS = ("GET", "PUT", "DELETE")
+OUTPUT_PATH_PATTERN = r"^[A-Za-z0-9_$@-]+(\.[A-Za-z0-9_$@-]+)*$"   # dotted keys; a number indexes a list
 
 
 class CatalogError(ValueError):
@@ -62,6 +64,7 @@ class FieldSpec(_Model):
     description: str | None = None
     enum: list[str] | None = None
     default: Any = None          # used when the caller gives no value (e.g. a trigger's subscribe parameters)
+    path: str | None = Field(default=None, pattern=OUTPUT_PATH_PATTERN)   # outputs only: see ActionSpec
 
 
 class RequestSpec(_Model):
@@ -102,11 +105,12 @@ class AuthSpec(_Model):
     token_auth_method: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
     token_request: Literal["form", "json"] = "form"   # body encoding of the token request
     token_metadata: list[str] = []     # token-response fields kept as connection metadata
-    token_hook: str | None = None      # named hook in services/credentials/oauth_hooks.py
     revoke: RequestSpec | None = None  # revoke at the provider; {token}/{refresh_token} in the path
-    # api_key
+    # api_key: sent in ``header`` or ``query_param``; a provider taking both (Pipedrive) gives both, and
+    # ``key_in`` says which one the Hub uses (the sandbox accepts either)
     header: str | None = None
     query_param: str | None = None
+    key_in: Literal["header", "query"] | None = None
     template: str | None = None
     # inbound webhooks: name of the verification scheme
     signature: str | None = None
@@ -119,9 +123,16 @@ class AuthSpec(_Model):
             missing = [n for n in ("authorize_url", "token_url") if not getattr(self, n)]
             if missing:
                 raise ValueError(f"oauth2 requires {' and '.join(missing)}")
-        if self.header and self.query_param:
-            raise ValueError("give header or query_param, not both")
+        if self.header and self.query_param and self.key_in is None:
+            raise ValueError("with both header and query_param, key_in says which one the Hub sends")
+        if self.key_in is not None and not (self.header if self.key_in == "header" else self.query_param):
+            raise ValueError(f"key_in {self.key_in!r} needs {'header' if self.key_in == 'header' else 'query_param'}")
         return self
+
+    @property
+    def key_location(self) -> Literal["header", "query"]:
+        """Where the Hub sends an API key: ``key_in``, else the one of header/query_param given (header default)."""
+        return self.key_in or ("query" if self.query_param and not self.header else "header")
 
 
 class ActionSpec(_Model):
@@ -137,6 +148,10 @@ class ActionSpec(_Model):
     executor: str | None = None
     idempotent: bool
     scopes: list[str] = []
+    # Output mapping (n8n's routing.output): the outputs are read from the object at ``output_root`` (a dotted
+    # path, e.g. ``data`` for a ``{success, data}`` envelope; default the body), each at its own ``path`` below
+    # it (default its key), e.g. ``owner: {path: owner_id.name}``; a number indexes a list (``results.0.id``).
+    output_root: str | None = Field(default=None, pattern=OUTPUT_PATH_PATTERN)
 
     @model_validator(mode="before")
     @classmethod
@@ -149,6 +164,9 @@ class ActionSpec(_Model):
     def _runnable(self) -> ActionSpec:
         if self.executor is None and (self.method is None or self.path is None):
             raise ValueError("a declarative action needs method and path (or name an executor)")
+        misplaced = [k for k, f in self.inputs.items() if f.path is not None]
+        if misplaced:
+            raise ValueError(f"path maps outputs, not inputs: {', '.join(misplaced)}")
         return self
 
 

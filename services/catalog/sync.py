@@ -1,4 +1,8 @@
-"""Keep the integrations table in step with the declarative catalog (reference data only)."""
+"""Keep the integrations table in step with the declarative catalog (reference data only).
+
+Each integration's checklist rows are the build tracker's (services/build/checklist.py ``ensure_checklists``);
+services/setup.py runs both.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Integration
-from services.build.checklist import ensure_checklist
 from services.catalog import Catalog, load_catalog
 from services.core import audit
 
@@ -18,7 +21,6 @@ from services.core import audit
 class SyncResult:
     added: int
     updated: int
-    checklist_items: int
 
 
 def sync_catalog(session: Session, catalog: Catalog | None = None, actor: str = "system") -> SyncResult:
@@ -29,7 +31,7 @@ def sync_catalog(session: Session, catalog: Catalog | None = None, actor: str = 
     """
     catalog = catalog or load_catalog()
     rows = {i.slug: i for i in session.scalars(select(Integration))}
-    added = updated = items = 0
+    added = updated = 0
     for spec in catalog:
         row = rows.get(spec.slug)
         described = {"name": spec.name, "category": spec.category, "auth_method": spec.auth.method,
@@ -51,7 +53,5 @@ def sync_catalog(session: Session, catalog: Catalog | None = None, actor: str = 
                 audit.record(session, actor=actor, action="integration.catalog_updated",
                              entity_type="integration", entity_id=spec.slug, before=before, after=described)
                 updated += 1
-        methods = {spec.auth.method, *spec.auth.alternatives}
-        items += ensure_checklist(session, row, methods, has_webhooks=bool(spec.triggers))
     session.flush()
-    return SyncResult(added, updated, items)
+    return SyncResult(added, updated)

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from db.session import database_url
-from services.commands.common import HubParser
+from services.commands.common import HubParser, positive_int
 from services.core.errors import InvalidInput
 
 
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="comma-separated sizes (default 10000,100000,1000000)")
     ranking.set_defaults(func=cmd_ranking)
     http = bench_sub.add_parser("http", help="a loopback sandbox call through the Hub's HTTP layer vs bare httpx2")
-    http.add_argument("--calls", type=int, default=400, help="measured calls per client (default 400)")
+    http.add_argument("--calls", type=positive_int, default=400, help="measured calls per client (default 400)")
     http.set_defaults(func=cmd_http)
     from services.commands.health import register_bench
 

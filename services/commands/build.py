@@ -6,13 +6,20 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
 
 from db.session import session_scope
 from services.commands.common import HubParser, non_negative_int, table
+from services.core.csv_export import frame_to_csv
 from services.core.errors import HubError
 
+if TYPE_CHECKING:   # for annotations only: the handlers import the tracker when they run (start-up time)
+    from services.build.tracker import StepView
 
-def _actor(session, email: str | None) -> str:  # type: ignore[no-untyped-def]
+
+def _actor(session: Session, email: str | None) -> str:
     """`--as EMAIL` must be an active staff user; without it the operator acts as HUB_ACTOR (default `cli`)."""
     from services.people import staff
 
@@ -24,7 +31,7 @@ def _actor(session, email: str | None) -> str:  # type: ignore[no-untyped-def]
     return me.email
 
 
-def _steps_json(steps) -> list[dict]:  # type: ignore[no-untyped-def]
+def _steps_json(steps: list[StepView]) -> list[dict[str, Any]]:
     return [{"number": s.number, "title": s.title, "items": [
         {"key": i.key, "label": i.title, "state": i.state, "by": i.by, "at": i.at.isoformat() if i.at else None,
          "note": i.note, "link": i.link, "not_applicable_reason": i.na_reason,
@@ -104,7 +111,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     with session_scope() as session:
         frame = notifications.outbox(session, slug=args.integration, statuses=args.status)
     if args.format == "csv":
-        print(frame.to_csv(index=False), end="")
+        print(frame_to_csv(frame), end="")
     elif args.format == "json":
         print(frame.to_json(orient="records", date_format="iso", indent=2))
     else:

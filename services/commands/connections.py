@@ -10,10 +10,11 @@ import argparse
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from db.session import session_scope
-from services.commands.common import HubParser, positive_int, table
+from services.commands.common import HubParser, db_id, positive_int, table
 from services.core.errors import HubError
 
 
@@ -22,7 +23,7 @@ def _actor() -> str:
     return os.environ.get("HUB_ACTOR", "cli")
 
 
-def _when(value) -> str:  # type: ignore[no-untyped-def]
+def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
@@ -114,10 +115,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        lines = sys.stdin.readlines() if args.file == "-" else path.read_text(encoding="utf-8").splitlines()
+        # Bytes, so that a byte that is not UTF-8 is reported by its line and column.
+        data = (getattr(sys.stdin, "buffer", sys.stdin).read() if args.file == "-" else path.read_bytes())
     except OSError as exc:
         raise HubError(f"{args.file}: {exc.strerror}") from None
-    report = import_connections(lines, actor=_actor(), verify=not args.no_verify)
+    report = import_connections(data.splitlines(), actor=_actor(), verify=not args.no_verify)
     if not report.ok:
         for number, message in report.errors:
             print(f"line {number}: {message}", file=sys.stderr)
@@ -176,7 +178,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=cmd_add)
 
     delete = conn_sub.add_parser("delete", help="revoke at the provider where possible, then delete")
-    delete.add_argument("id", type=positive_int, help="connection id")
+    delete.add_argument("id", type=db_id, help="connection id")
     delete.set_defaults(func=cmd_delete)
 
     imp = conn_sub.add_parser("import", help="import connections from the Layers platform (JSON lines; "

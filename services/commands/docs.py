@@ -7,12 +7,14 @@ import json
 import os
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from db.session import session_scope
 from services.commands.common import HubParser, table
 from services.core.errors import HubError
 
 
-def _actor(session, email: str | None) -> str:  # type: ignore[no-untyped-def]
+def _actor(session: Session, email: str | None) -> str:
     """`--as EMAIL` must be an active staff user; without it the operator acts as HUB_ACTOR (default `cli`)."""
     from services.people import staff
 
@@ -25,7 +27,7 @@ def _actor(session, email: str | None) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from services.guides.publishing import guide_states
+    from services.guides.state import guide_states
 
     with session_scope() as session:
         states = guide_states(session)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from services.commands.common import HubParser, table
+from services.commands.common import HubParser, db_id, table
 from services.core.errors import InvalidInput
 
 
@@ -53,13 +53,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(data, indent=2, default=str))
     else:
-        status = "ok" if result.ok else f"failed ({result.error['category']}): {result.error['message']}"
+        error = result.error or {}
+        status = "ok" if result.ok else f"failed ({error.get('category')}): {error.get('message')}"
         print(f"{args.service}.{args.action} [{result.mode}] {status} in {result.duration_ms} ms")
         for r in result.requests:
             print(f"  {r['method']} {r['url']} -> {r['status'] if r['sent'] else 'not sent (test mode)'}")
         if result.output is not None:
             print(json.dumps(result.output, indent=2, default=str))
-    if not result.ok:
+    if result.error is not None:
         print(f"layers-hub: error: {result.error['message']}", file=sys.stderr)
     return 0 if result.ok else 1
 
@@ -79,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run an action on a connection (test mode sends no writes)")
     run.add_argument("service")
     run.add_argument("action")
-    run.add_argument("--connection", type=int, required=True, help="connection id")
+    run.add_argument("--connection", type=db_id, required=True, help="connection id")
     run.add_argument("--mode", choices=("test", "live"), default="test")
     run.add_argument("--input", default="{}", help="JSON object of inputs")
     run.add_argument("--format", choices=("table", "json"), default="table")

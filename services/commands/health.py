@@ -48,12 +48,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _services(value: str) -> tuple[str, ...]:
-    from services.monitoring.bench import SECRETS
+    from services.monitoring.bench import bench_fixtures
 
     names = tuple(v.strip() for v in value.split(",") if v.strip())
-    unknown = [n for n in names if n not in SECRETS]
+    unknown = [n for n in names if n not in bench_fixtures()]
     if not names or unknown:
-        raise argparse.ArgumentTypeError(f"choose from {', '.join(SECRETS)}")
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(bench_fixtures())}")
     return names
 
 
@@ -69,15 +69,17 @@ def cmd_bench_sweep(args: argparse.Namespace) -> int:
 
 def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     """`layers-hub bench sweep` (registered by services/commands/bench.py)."""
-    from services.monitoring.bench import DEFAULT_SERVICES
+    from services.monitoring.bench import default_services
 
+    defaults = default_services()
     bench = bench_sub.add_parser("sweep", help="the health sweep vs the same checks one after another, against "
                                                "the sandbox (JSON line)")
-    bench.add_argument("--connections", type=int, default=1000, help="sandbox connections to check (default 1000)")
+    bench.add_argument("--connections", type=positive_int, default=1000,
+                       help="sandbox connections to check (default 1000)")
     bench.add_argument("--latency-ms", type=float, default=50.0, help="sandbox answer latency (default 50)")
     bench.add_argument("--concurrency", type=_concurrency, default=48, help="sweep workers (default 48)")
-    bench.add_argument("--services", type=_services, default=DEFAULT_SERVICES,
-                       help=f"comma-separated sandbox integrations (default {','.join(DEFAULT_SERVICES)})")
+    bench.add_argument("--services", type=_services, default=defaults,
+                       help=f"comma-separated sandbox integrations (default {','.join(defaults)})")
     bench.add_argument("--accounts", type=positive_int, default=None,
                        help="sandbox accounts the connections share (default: one per organization, i.e. one "
                             "per connection and provider); fewer accounts put the providers' rate limits to work")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from db.session import session_scope
 from services.commands.common import HubParser, non_negative_int, table
+from services.core.csv_export import records_to_csv
 from services.core.errors import HubError, InvalidInput
+
+if TYPE_CHECKING:   # for annotations only: the handlers import the ranking when they run (start-up time)
+    from services.demand.ranking import Settings
 
 RANK_FIELDS = ["rank", "slug", "name", "category", "status", "bucket", "score", "upvotes", "users",
                "organizations", "high_tier_users"]
@@ -29,18 +32,14 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(records, indent=2))
     elif args.format == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=RANK_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        print(out.getvalue(), end="")
+        print(records_to_csv(records, RANK_FIELDS), end="")
     else:
         print(f"ranking settings version {settings.version}")
         print(table(records, RANK_FIELDS))
     return 0
 
 
-def _show_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def _show_settings(settings: Settings) -> None:
     print(f"version {settings.version} (by {settings.created_by})")
     for tier, weight in settings.weights.items():
         print(f"  {tier:<12} weight {weight:g}{'  high tier' if tier in settings.high_tiers else ''}")
@@ -90,7 +89,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"  {fraction:4.0%} {message}", file=sys.stderr)
 
     try:
-        handle = open(args.file, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        handle = open(args.file, "rb")  # noqa: SIM115  (bytes: a bad byte is reported by line and column)
     except OSError as exc:
         raise HubError(f"cannot read {args.file}: {exc.strerror}") from None
     with handle, session_scope() as session:

@@ -1,23 +1,47 @@
 """`layers-hub webhooks subscribe|unsubscribe` and `layers-hub webhooks app list|set` (issue 9: provider
 subscriptions).
 
-Registered under the `webhooks` command by services/commands/webhooks.py. Secrets are read from stdin only.
+Registered under the `webhooks` command by services/commands/webhooks.py, which imports this module (never the
+other way round) and shares its ``actor`` rule. Secrets are read from stdin only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from db.session import session_scope
-from services.commands.common import HubParser, table
+from services.commands.common import HubParser, db_id, table
 from services.core.errors import HubError
+from services.webhooks import hooks
 
 
-def _actor(session, as_: str | None) -> str:  # type: ignore[no-untyped-def]
-    from services.commands.webhooks import _actor as actor
+def actor(session: Session, as_: str | None) -> str:
+    """``--as EMAIL`` (an active staff user), else HUB_ACTOR, else "cli"."""
+    from services.people import staff
 
-    return actor(session, as_)
+    if not as_:
+        return os.environ.get("HUB_ACTOR", "cli")
+    me = staff.find_active(session, as_)
+    if me is None:
+        raise HubError(f"--as {as_}: not an active staff user")
+    return me.email
+
+
+class _AppServices(Sequence[str]):
+    """``app set``'s choices: the providers with app-level webhooks, asked of the provider registry only when
+    argparse checks or prints them, so building the CLI does not import every provider folder."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return hooks.app_level_services()[index]
+
+    def __len__(self) -> int:
+        return len(hooks.app_level_services())
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -36,7 +60,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     requests: list[dict] = []
     with session_scope() as session:
         service = subscribe.connection_service(session, args.connection_id)
-        resource = subscribe.subscribe(session, actor=_actor(session, args.as_), connection_id=args.connection_id,
+        resource = subscribe.subscribe(session, actor=actor(session, args.as_), connection_id=args.connection_id,
                                        service=service, trigger=args.trigger, scope=args.scope,
                                        params=_params(args.param), requests=requests)
     print(f"subscribed {service} {args.trigger}: {subscribe.summary(service, resource)}")
@@ -60,7 +84,7 @@ def cmd_unsubscribe(args: argparse.Namespace) -> int:
     requests: list[dict] = []
     with session_scope() as session:
         service = subscribe.connection_service(session, args.connection_id)
-        result = subscribe.unsubscribe(session, actor=_actor(session, args.as_), connection_id=args.connection_id,
+        result = subscribe.unsubscribe(session, actor=actor(session, args.as_), connection_id=args.connection_id,
                                        service=service, trigger=args.trigger, params=_params(args.param),
                                        requests=requests)
     if args.format == "json":
@@ -89,7 +113,7 @@ def cmd_app_set(args: argparse.Namespace) -> int:
         raise HubError("the developer API key is read from stdin only: pass --developer-key-stdin")
     key = _read_stdin("developer API key")
     with session_scope() as session:
-        info = apps.set_app(session, actor=_actor(session, args.as_), service=args.service, app_id=args.app_id,
+        info = apps.set_app(session, actor=actor(session, args.as_), service=args.service, app_id=args.app_id,
                             developer_api_key=key, sandbox=args.sandbox)
     print(f"{info.service} {'sandbox' if info.sandbox else 'production'} app {info.app_id}: developer API key "
           f"{info.hint} stored encrypted")
@@ -98,7 +122,7 @@ def cmd_app_set(args: argparse.Namespace) -> int:
 
 def register(wh_sub: argparse._SubParsersAction) -> None:
     sub = wh_sub.add_parser("subscribe", help="create a trigger's webhook subscription at the provider (audited)")
-    sub.add_argument("connection_id", type=int, metavar="CONNECTION")
+    sub.add_argument("connection_id", type=db_id, metavar="CONNECTION")
     sub.add_argument("trigger", help="trigger key, e.g. form_submitted, contact_created_updated, event_scheduled")
     sub.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="a subscribe parameter, e.g. form_name=Contact, site_id=..., properties=email,phone")
@@ -108,7 +132,7 @@ def register(wh_sub: argparse._SubParsersAction) -> None:
     sub.set_defaults(func=cmd_subscribe)
     unsub = wh_sub.add_parser("unsubscribe", help="delete the trigger's webhook subscriptions the Hub created at the "
                               "provider (HubSpot: for every portal of the app; audited; needs --yes)")
-    unsub.add_argument("connection_id", type=int, metavar="CONNECTION")
+    unsub.add_argument("connection_id", type=db_id, metavar="CONNECTION")
     unsub.add_argument("trigger", help="trigger key, as for subscribe")
     unsub.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="as for subscribe: site_id=..., form_name=... (that form's webhook only), properties=...")
@@ -117,13 +141,13 @@ def register(wh_sub: argparse._SubParsersAction) -> None:
     unsub.add_argument("--format", choices=("table", "json"), default="table")
     unsub.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
     unsub.set_defaults(func=cmd_unsubscribe)
-    app = wh_sub.add_parser("app", help="the Hub's own provider apps (HubSpot app id + developer API key)")
+    app = wh_sub.add_parser("app", help="the Hub's own provider apps (app id + developer API key, e.g. HubSpot's)")
     app_sub = app.add_subparsers(dest="app_command", required=True, parser_class=HubParser)
     listing = app_sub.add_parser("list", help="stored apps (the key's last 4 characters only)")
     listing.add_argument("--format", choices=("table", "json"), default="table")
     listing.set_defaults(func=cmd_app_list)
     setter = app_sub.add_parser("set", help="store the app id and the developer API key (encrypted; audited)")
-    setter.add_argument("service", choices=("hubspot",))
+    setter.add_argument("service", choices=_AppServices())
     setter.add_argument("--app-id", required=True, metavar="ID")
     setter.add_argument("--developer-key-stdin", action="store_true", help="read the developer API key from stdin")
     setter.add_argument("--sandbox", action="store_true", help="the app used by sandbox connections")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 from db.session import session_scope
 from services.commands import webhook_subscribe
-from services.commands.common import HubParser, non_negative_int, table
-from services.core.errors import HubError
+from services.commands.common import HubParser, days, db_id, non_negative_int, table
+from services.commands.webhook_subscribe import actor
 from services.webhooks.retention import EVENT_DAYS, REJECTION_DAYS
 
 
@@ -28,38 +27,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _actor(session, as_: str | None) -> str:  # type: ignore[no-untyped-def]
-    """``--as EMAIL`` (an active staff user), else HUB_ACTOR, else "cli"."""
-    from services.people import staff
-
-    if not as_:
-        return os.environ.get("HUB_ACTOR", "cli")
-    me = staff.find_active(session, as_)
-    if me is None:
-        raise HubError(f"--as {as_}: not an active staff user")
-    return me.email
-
-
 def cmd_replay(args: argparse.Namespace) -> int:
+    from services.webhooks import hooks
     from services.webhooks.inbound import replay
-    from services.webhooks.zapier import send
 
     with session_scope() as session:
-        event, queued = replay(session, actor=_actor(session, args.as_), event_id=args.event_id)
+        event, queued = replay(session, actor=actor(session, args.as_), event_id=args.event_id)
         line = (f"event #{event.id}: {event.status}" + (f" ({event.trigger})" if event.trigger else "")
                 + (f": {event.error}" if event.error else ""))
-    sent = send(queued)
+    sent = hooks.send(queued)
     print(line + (f"; deliveries: {', '.join(sent)}" if sent else ""))
     return 0
 
 
 def cmd_send(args: argparse.Namespace) -> int:
     """Send deliveries left pending (e.g. the process stopped between handling and sending)."""
-    from services.webhooks.zapier import due, send
+    from services.webhooks import hooks
 
     with session_scope() as session:
-        ids = due(session)
-    statuses = send(ids)
+        ids = hooks.due(session)
+    statuses = hooks.send(ids)
     print(f"sent {len(ids)} pending deliver{'y' if len(ids) == 1 else 'ies'}"
           + (": " + ", ".join(f"#{i} {s}" for i, s in zip(ids, statuses, strict=True)) if ids else ""))
     return 0
@@ -70,7 +57,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from services.webhooks import retention
 
     with session_scope() as session:
-        report = retention.prune(session, actor=_actor(session, args.as_), event_days=args.older_than,
+        report = retention.prune(session, actor=actor(session, args.as_), event_days=args.older_than,
                                  rejection_days=args.rejections_older_than, dry_run=args.dry_run)
     days = {"webhook_rejections": report.rejection_days}
     rows = [{"table": name, "rows": report.counts()[name], "older than": f"{days.get(name, report.event_days)} days",
@@ -88,21 +75,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                        ("failures", "deliveries that failed verification or parsing, with why"),
                        ("deliveries", "outbound deliveries to Zapier hooks and their attempts")):
         p = wh_sub.add_parser(name, help=text)
-        p.add_argument("--connection", type=int, metavar="ID")
-        p.add_argument("--limit", type=int, default=50)
+        p.add_argument("--connection", type=db_id, metavar="ID")
+        p.add_argument("--limit", type=non_negative_int, default=50)
         p.add_argument("--format", choices=("table", "json"), default="table")
         p.set_defaults(func=cmd_list)
     replay = wh_sub.add_parser("replay", help="run a stored event through its handler again (audited)")
-    replay.add_argument("event_id", type=int)
+    replay.add_argument("event_id", type=db_id)
     replay.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
     replay.set_defaults(func=cmd_replay)
     send = wh_sub.add_parser("send", help="send outbound deliveries left pending or interrupted mid-send")
     send.set_defaults(func=cmd_send)
     prune = wh_sub.add_parser("prune", help="delete old failed verifications, handled events and finished "
                               "deliveries (audited); unhandled or failed events and unsent deliveries are kept")
-    prune.add_argument("--older-than", type=non_negative_int, default=EVENT_DAYS, metavar="DAYS",
+    prune.add_argument("--older-than", type=days, default=EVENT_DAYS, metavar="DAYS",
                        help=f"handled/ignored events and finished deliveries older than DAYS (default {EVENT_DAYS})")
-    prune.add_argument("--rejections-older-than", type=non_negative_int, default=REJECTION_DAYS, metavar="DAYS",
+    prune.add_argument("--rejections-older-than", type=days, default=REJECTION_DAYS, metavar="DAYS",
                        help=f"failed verifications older than DAYS (default {REJECTION_DAYS})")
     prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     prune.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")

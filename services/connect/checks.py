@@ -8,14 +8,9 @@ from typing import Any
 from services.catalog import IntegrationSpec, RequestSpec
 from services.connect.errors import CredentialRejected, ProviderUnreachable
 from services.connect.fields import render
+from services.connect.hooks import hooks_for
 from services.connect.outbound import Outbound, provider_message, scrub
 from services.runtime import http
-
-# Where the catalog's single check call does not fit an auth type. Mailchimp's catalog check is the
-# OAuth metadata call; an API-key (HTTP Basic) connection pings its data centre instead.
-CHECK_OVERRIDES: dict[tuple[str, str], RequestSpec] = {
-    ("mailchimp", "basic"): RequestSpec(method="GET", path="/ping"),
-}
 
 
 @dataclass(frozen=True)
@@ -26,7 +21,9 @@ class CheckOutcome:
 
 
 def check_spec(spec: IntegrationSpec, auth_type: str) -> RequestSpec | None:
-    return CHECK_OVERRIDES.get((spec.slug, auth_type), spec.check)
+    """The check call of a connection of ``auth_type``: the provider's hook where the catalog's single
+    ``check`` does not fit that auth type (``ConnectHooks.checks``), else the catalog's."""
+    return hooks_for(spec.slug).checks.get(auth_type, spec.check)
 
 
 def base_url_for(spec: IntegrationSpec, config: dict[str, Any], *, sandbox_connection: bool, out: Outbound,
@@ -69,7 +66,7 @@ def static_auth(spec: IntegrationSpec, auth_type: str, secrets: dict[str, str],
     if not key:
         return None
     template = spec.auth.template or "{api_key}"
-    if spec.auth.query_param:
+    if spec.auth.key_location == "query" and spec.auth.query_param:
         return http.QueryAuth(spec.auth.query_param, template.format(api_key=key))
     return http.HeaderAuth(spec.auth.header or "Authorization", template.format(api_key=key))
 

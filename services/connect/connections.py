@@ -7,15 +7,15 @@ by the consent flow (oauth.py) or imported (importer.py).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
+from db.base import MAX_ID, utcnow
 from db.models import Connection, Integration, Organization
 from db.models.credentials import WebhookSecret
 from db.session import session_scope
@@ -23,7 +23,8 @@ from services import sandbox
 from services.catalog import IntegrationSpec, load_catalog
 from services.connect.checks import CheckOutcome, base_url_for, check_url_for, run_check, static_auth
 from services.connect.errors import CredentialRejected, ProviderUnreachable, ReauthRequired
-from services.connect.fields import render, spec_for, split_values
+from services.connect.fields import AUTH_LABELS, render, spec_for, split_values
+from services.connect.hooks import hooks_for
 from services.connect.oauth import oauth_app
 from services.connect.oauth_hooks import get_hook
 from services.connect.outbound import Outbound, provider_message, scrub
@@ -99,6 +100,27 @@ def list_connections(session: Session, *, organization_id: int | None = None) ->
     return [_view(c, o, i, counts.get(c.id, 0)) for c, o, i in session.execute(query)]
 
 
+SHOWN_STATUS = {"active": "active", "needs_reauth": "NEEDS REAUTH", "error": "ERROR", "revoked": "revoked"}
+TABLE_COLUMNS = ["id", "integration", "auth", "status", "secret", "signing secrets", "created by", "last refreshed",
+                 "expires", "last test", "note"]
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def connections_frame(rows: list[ConnectionView]) -> pd.DataFrame:
+    """The Connections page's table: one type per column (ints, text), so it converts to Arrow."""
+    return pd.DataFrame([{
+        "id": r.id, "integration": r.integration + (" · SANDBOX" if r.sandbox else ""),
+        "auth": AUTH_LABELS.get(r.auth_type, r.auth_type), "status": SHOWN_STATUS.get(r.status, r.status),
+        "secret": r.secret_hint or "—", "signing secrets": int(r.webhook_secrets or 0),
+        "created by": r.created_by or "—", "last refreshed": _when(r.last_refreshed_at),
+        "expires": _when(r.expires_at) if r.auth_type == "oauth2" else "—", "last test": _when(r.last_checked_at),
+        "note": r.last_error or ""} for r in rows], columns=TABLE_COLUMNS).astype({"id": "int64",
+                                                                                    "signing secrets": "int64"})
+
+
 def get_connection(session: Session, connection_id: int) -> ConnectionView:
     conn = session.get(Connection, connection_id)
     if conn is None:
@@ -111,7 +133,8 @@ def get_connection(session: Session, connection_id: int) -> ConnectionView:
 
 def find_organization(session: Session, name_or_id: str) -> Organization:
     text = str(name_or_id).strip()
-    org = session.get(Organization, int(text)) if text.isdigit() else None
+    as_id = int(text) if text.isascii() and text.isdigit() else None      # "²" is a digit to isdigit()
+    org = session.get(Organization, as_id) if as_id is not None and as_id <= MAX_ID else None
     org = org or session.scalar(select(Organization).where(func.lower(Organization.name) == text.lower()))
     if org is None:
         raise NotFound(f"organization {text!r} not found (give its exact name or id)")
@@ -131,12 +154,10 @@ def prepare_connection(*, slug: str, auth_type: str, values: dict[str, Any], bas
     values = {k: v for k, v in values.items() if v not in (None, "")}
     if sandbox_connection:
         values = {**sandbox.default_config(slug, out.settings.base_url), **values}
-    if "dc" in spec.connection_fields and not values.get("dc"):
-        # Mailchimp: the data centre is the -usNN suffix of an API key (catalog description)
-        key = str(values.get("password") or values.get("api_key") or "")
-        match = re.search(r"-(us\d+)$", key)
-        if match:
-            values["dc"] = match.group(1)
+    derive = hooks_for(slug).derive_config
+    if derive:   # connection fields the provider derives from the others (e.g. a data centre in the key)
+        values.update({k: v for k, v in derive(values).items()
+                       if k in spec.connection_fields and not values.get(k) and v not in (None, "")})
     config, secrets = split_values(spec, auth_type, values, check=out.check)
     if auth_type == "basic" and "username" in values:
         config["username"] = str(values["username"])
@@ -215,7 +236,7 @@ def test_connection(connection_id: int, *, actor: str, db_url: str | None = None
                             sandbox_connection=conn.sandbox, out=out)
         if conn.auth_type == "oauth2":
             auth: http.Auth | None = token_auth(connection_id, db_url=db_url, out=out,
-                                                template=get_hook(spec.auth.token_hook).check_template
+                                                template=get_hook(spec.slug).check_template
                                                 or "Bearer {token}")
         else:
             auth = static_auth(spec, conn.auth_type, secrets, dict(conn.config or {}))

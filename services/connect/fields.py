@@ -51,7 +51,7 @@ def form_fields(spec: IntegrationSpec, auth_type: str) -> list[FormField]:
     """The fields the connect form shows for one auth type."""
     if auth_type not in auth_types(spec):
         raise InvalidInput(f"{spec.name} does not support {auth_type!r}; choose one of {', '.join(auth_types(spec))}")
-    provided = set(spec.auth.token_metadata) | hook_provides(spec.auth.token_hook)
+    provided = set(spec.auth.token_metadata) | hook_provides(spec.slug)
     out = []
     for name, f in spec.connection_fields.items():
         if name in GENERATED_FIELDS:

@@ -11,7 +11,9 @@ One JSON object per line::
 checked with the provider's credential check unless ``verify=False`` (an OAuth line whose access
 token has already expired is not refreshed during the import: the refresh would spend a single-use
 refresh token before the import commits). All or nothing: any bad line, reported by number, means
-nothing is written. Messages never contain a value from the file.
+nothing is written. Messages never contain a value from the file. Lines are UTF-8 (given as bytes, a byte
+that is not is reported by its column); a NUL character in any string is refused on every backend
+(PostgreSQL text cannot hold one), by the field that holds it.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def _prepare(obj: Any, *, verify: bool, out: Outbound) -> tuple[Prepared, str | 
         checked = False
         if verify and fresh:
             url = check_url_for(spec, "oauth2", cfg, base, sandbox_connection=sandbox_connection, out=out)
-            template = get_hook(spec.auth.token_hook).check_template or "Bearer {token}"
+            template = get_hook(spec.slug).check_template or "Bearer {token}"
             if url:
                 run_check(spec, "oauth2", url=url, secrets=secrets, out=out,
                           auth=http.HeaderAuth("Authorization", template.format(token=secrets["access_token"])))
@@ -146,7 +148,32 @@ def _prepare(obj: Any, *, verify: bool, out: Outbound) -> tuple[Prepared, str | 
     return prepared, None, None, True
 
 
-def import_connections(lines: Iterable[str], *, actor: str, verify: bool = True, db_url: str | None = None,
+def _nul_field(value: Any, path: str = "") -> str | None:
+    """Where the first NUL character is in a parsed line (``auth.api_key``), or None."""
+    if isinstance(value, str):
+        return (path or "the line") if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        name = str(key).replace("\x00", "\\u0000")[:60]
+        where = f"{path}[{key}]" if isinstance(value, list) else f"{path}.{name}" if path else name
+        if "\x00" in str(key):
+            return where
+        found = _nul_field(item, where)
+        if found:
+            return found
+    return None
+
+
+def _text(raw: str | bytes, number: int) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"column {exc.start + 1}: byte 0x{raw[exc.start]:02x} is not UTF-8 text") from None
+
+
+def import_connections(lines: Iterable[str | bytes], *, actor: str, verify: bool = True, db_url: str | None = None,
                        out: Outbound | None = None) -> ImportReport:
     """Check every line, then write all of them in one transaction, or nothing."""
     out = out or Outbound()
@@ -159,9 +186,12 @@ def import_connections(lines: Iterable[str], *, actor: str, verify: bool = True,
         report.lines += 1
         try:
             try:
-                obj = json.loads(raw)
+                obj = json.loads(_text(raw, number))
             except json.JSONDecodeError as exc:
                 raise InvalidInput(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            nul = _nul_field(obj)
+            if nul:
+                raise InvalidInput(f"{nul}: contains a NUL character, which no database column may hold")
             name = str(obj.get("organization", "")) if isinstance(obj, dict) else ""
             if name and name not in orgs:
                 with session_scope(db_url) as s:

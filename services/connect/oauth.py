@@ -96,7 +96,7 @@ def token_client(spec: IntegrationSpec, app: OAuthApp, out: Outbound, **kwargs: 
     """authlib's client for the token endpoint, with the provider's error normalization hook."""
     client = out.oauth_client(app.client_id, app.client_secret,
                               token_endpoint_auth_method=spec.auth.token_auth_method, **kwargs)
-    normalize = get_hook(spec.auth.token_hook).normalize
+    normalize = get_hook(spec.slug).normalize
     if normalize:
         client.register_compliance_hook("access_token_response", normalize)
         client.register_compliance_hook("refresh_token_response", normalize)
@@ -166,7 +166,7 @@ def exchange_code(spec: IntegrationSpec, app: OAuthApp, *, code: str, verifier: 
                 response = client.request("POST", app.token_url, withhold_token=True, json={
                     "client_id": app.client_id, "client_secret": app.client_secret, "code": code,
                     "grant_type": "authorization_code", "redirect_uri": redirect})
-                normalize = get_hook(spec.auth.token_hook).normalize
+                normalize = get_hook(spec.slug).normalize
                 token = client.parse_response_token(normalize(response) if normalize else response)
             else:
                 extra = {"code_verifier": verifier} if verifier else {}
@@ -211,7 +211,7 @@ def complete_authorization(*, state: str, code: str | None = None, error: str | 
     if token.get("scope"):
         metadata["scope"] = token["scope"]
     config = {k: v for k, v in metadata.items() if k in spec.connection_fields}
-    after = get_hook(spec.auth.token_hook).after_token
+    after = get_hook(spec.slug).after_token
     base_override = None
     if after:
         def get_json(url: str, headers: dict[str, str]) -> dict[str, Any]:

@@ -6,6 +6,14 @@ import os
 from dataclasses import dataclass
 
 from db.session import database_url
+from services.core.errors import HubError
+
+# HUB_ENV: anything else (``prod``, ``live``, empty) refuses to start rather than run as development.
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigError(HubError):
+    """A setting in the environment is invalid: the Hub does not start."""
 
 
 @dataclass(frozen=True)
@@ -23,11 +31,20 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    return Settings(
+    """The settings, validated: raises ConfigError naming the variable (the server and the CLI stop on it)."""
+    raw_env = os.environ.get("HUB_ENV", "development")
+    env = raw_env.strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"HUB_ENV={raw_env[:40]!r} is not one of {', '.join(ENVIRONMENTS)}; refusing to start")
+    settings = Settings(
         database_url=database_url(),
-        env=os.environ.get("HUB_ENV", "development").strip().lower(),
+        env=env,
         base_url=os.environ.get("HUB_BASE_URL", "http://127.0.0.1:8501").rstrip("/"),
         encryption_keys=os.environ.get("HUB_ENCRYPTION_KEYS") or None,
         smtp_url=os.environ.get("SMTP_URL") or None,
         sandbox_enabled=os.environ.get("HUB_SANDBOX", "0") in ("1", "true", "yes"),
     )
+    if settings.is_production and settings.sandbox_enabled:
+        raise ConfigError("HUB_SANDBOX is on with HUB_ENV=production: the sandbox (fake providers under /sandbox/, "
+                          "loopback URLs allowed) never runs in production; unset HUB_SANDBOX")
+    return settings

@@ -1,13 +1,18 @@
-"""Read side for the pages: small queries returning pandas DataFrames or plain dicts."""
+"""Read side for the pages: small queries over the shared tables returning pandas DataFrames or plain dicts.
+
+(The catalog table with checklist progress is services/build/board.py ``integrations_frame``.)
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEntry, ChecklistItem, Integration, Organization, Upvote, User
-from services.catalog import load_catalog
+from db.models import AuditEntry, Integration, Organization, Upvote, User
 
 
 def overview_counts(session: Session) -> dict[str, int]:
@@ -25,29 +30,15 @@ def overview_counts(session: Session) -> dict[str, int]:
     }
 
 
-def integrations_frame(session: Session) -> pd.DataFrame:
-    """Every catalog integration with its pipeline status and checklist progress."""
-    done = func.sum(case((ChecklistItem.state != "todo", 1), else_=0))
-    progress = dict(session.execute(
-        select(ChecklistItem.integration_id, done * 100 / func.count()).group_by(ChecklistItem.integration_id)
-    ).all())
-    catalog = load_catalog()
-    rows = []
-    for i in session.scalars(select(Integration).order_by(Integration.category, Integration.name)):
-        spec = catalog.integrations.get(i.slug)
-        rows.append({
-            "slug": i.slug, "name": i.name, "category": catalog.categories.get(i.category, i.category),
-            "auth": i.auth_method, "status": i.status, "existing": i.existing,
-            "upvoting": "open" if i.upvoting_open else "closed",
-            "top10": i.top10_rank, "actions": len(spec.actions) if spec else 0,
-            "triggers": len(spec.triggers) if spec else 0,
-            "checklist_pct": round(float(progress.get(i.id, 0) or 0)),
-        })
-    return pd.DataFrame(rows)
+def _json_text(value: Any) -> str | None:
+    """A JSON column's value as compact JSON text: one type per column, whatever the rows hold (objects,
+    strings, lists), so the page's table converts to Arrow."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def audit_frame(session: Session, *, limit: int = 500, entity_type: str | None = None,
                 actor: str | None = None) -> pd.DataFrame:
+    """The audit log, newest first; ``before`` and ``after`` as JSON text (or None)."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if entity_type:
         query = query.where(AuditEntry.entity_type == entity_type)
@@ -55,6 +46,6 @@ def audit_frame(session: Session, *, limit: int = 500, entity_type: str | None =
         query = query.where(AuditEntry.actor == actor)
     return pd.DataFrame([
         {"when": a.created_at, "actor": a.actor, "action": a.action, "entity": a.entity_type,
-         "entity_id": a.entity_id, "before": a.before, "after": a.after}
+         "entity_id": a.entity_id, "before": _json_text(a.before), "after": _json_text(a.after)}
         for a in session.scalars(query)
     ], columns=["when", "actor", "action", "entity", "entity_id", "before", "after"])

@@ -1,4 +1,5 @@
-"""`layers-hub bench ranking`: ranking cost against the upvote count, printed as JSON lines.
+"""`layers-hub bench ranking`: ranking cost against the upvote count, printed as JSON lines; and
+`layers-hub bench http`: a loopback sandbox call through the Hub's HTTP layer vs a bare client.
 
 Each size runs in a scratch database beside the configured one (a temp file for SQLite, a new
 database on the same PostgreSQL server), which is dropped afterwards; the configured data is untouched.
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import socket
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,16 +21,29 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import uvicorn
 from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
+from starlette.applications import Starlette
 
 from db.models import Integration, Organization, Tier, Upvote, User
 from db.session import make_engine, session_scope
-from services import demo
+from services import demo, sandbox
+from services.catalog import load_catalog
+from services.connect.checks import check_spec, static_auth
+from services.connect.fields import render
+from services.connect.outbound import Outbound
 from services.demand import ranking
 from services.demand.upvote_import import import_upvotes
 from services.demand.upvotes import recompute_aggregates
+from services.runtime import http
+from services.runtime.call_log import CallLog
+from services.runtime.provider_client import ProviderClient
+from services.sandbox.fixtures import connection_config, connection_secrets, fixtures
 from services.setup import upgrade_database
+
+# Credentials the http benchmark can use: static ones (no token refresh), Basic-style first.
+HTTP_AUTH_TYPES = ("app_password", "basic", "api_key")
 
 
 def _p50(fn: Callable[[], object], repeat: int) -> float:
@@ -147,14 +164,6 @@ def bench_ranking(base_url: str, size: int, *, seed: int = 7) -> dict:
 @contextmanager
 def sandbox_server() -> Iterator[str]:
     """The provider sandbox on a free loopback port, in a thread of this process."""
-    import socket
-    import threading
-
-    import uvicorn
-    from starlette.applications import Starlette
-
-    from services import sandbox
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -171,25 +180,36 @@ def sandbox_server() -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def http_bench_provider() -> str:
+    """The sandbox provider the http benchmark calls: the first, by credential kind (``HTTP_AUTH_TYPES``) then
+    slug, whose sandbox fixture is a static credential and whose catalog has a check call for it."""
+    catalog = load_catalog()
+    found = sorted((HTTP_AUTH_TYPES.index(f.auth_type), slug) for slug, f in fixtures().items()
+                   if f.auth_type in HTTP_AUTH_TYPES and slug in sandbox.providers() and catalog.get(slug).base_url
+                   and check_spec(catalog.get(slug), f.auth_type) is not None)
+    if not found:
+        raise RuntimeError("no sandbox provider has a static-credential fixture with a check call")
+    return found[0][1]
+
+
 def bench_http(base_url: str, calls: int = 400) -> dict:
-    """One loopback sandbox call through ProviderClient vs a bare httpx2 client, interleaved."""
-    import os
-
-    from services.catalog import load_catalog
-    from services.connect.outbound import Outbound
-    from services.runtime import http
-    from services.runtime.call_log import CallLog
-    from services.runtime.provider_client import ProviderClient
-
+    """One loopback sandbox call (the provider's credential check) through ProviderClient vs a bare httpx2
+    client, interleaved."""
     os.environ["HUB_SANDBOX"] = "1"          # loopback URLs are allowed only with the sandbox on
+    slug, account = http_bench_provider(), "bench"
+    spec, auth_type = load_catalog().get(slug), fixtures()[slug].auth_type
+    request = check_spec(spec, auth_type)
+    assert request is not None and spec.base_url
     with scratch_database(base_url) as url, sandbox_server() as root:
         upgrade_database(url)
         with session_scope(url) as s:
-            integration_id = s.scalar(select(Integration.id).where(Integration.slug == "wordpress"))
-        site = f"{root}/sandbox/wordpress/site/wp-json/wp/v2"
-        auth = http.basic_auth("bench", "sbx_bench app pass word")
+            integration_id = s.scalar(select(Integration.id).where(Integration.slug == slug))
+        config = connection_config(slug, root, account)
+        site = sandbox.rewrite(slug, render(request.base_url or spec.base_url, config, slug), root).rstrip("/")
+        path = render(request.path, config, f"{spec.name} check path")
+        auth = static_auth(spec, auth_type, connection_secrets(slug, account), config)
         log = CallLog(url)
-        ours = ProviderClient(spec=load_catalog().get("wordpress"), base_url=site, auth=auth,
+        ours = ProviderClient(spec=spec, base_url=site, auth=auth,
                               integration_id=integration_id, mode="live", action="check", log=log,
                               out=Outbound())
         bare = http.make_client(site, auth=auth)
@@ -197,7 +217,8 @@ def bench_http(base_url: str, calls: int = 400) -> dict:
         for n in range(calls + 20):
             for target, times in ((ours, ours_ms), (bare, bare_ms)) if n % 2 else ((bare, bare_ms), (ours, ours_ms)):
                 start = time.perf_counter()
-                response = target.request("GET", "/users/me") if target is ours else target.get(site + "/users/me")
+                response = (target.request(request.method, path) if target is ours
+                            else target.request(request.method, site + path))
                 elapsed = (time.perf_counter() - start) * 1000
                 assert response.status_code == 200
                 if n >= 20:                      # warm-up excluded
@@ -206,5 +227,5 @@ def bench_http(base_url: str, calls: int = 400) -> dict:
         ours.close()
         bare.close()
     ours_p50, bare_p50 = statistics.median(ours_ms), statistics.median(bare_ms)
-    return {"calls": calls, "ours_ms_p50": round(ours_p50, 3), "bare_ms_p50": round(bare_p50, 3),
+    return {"calls": calls, "provider": slug, "ours_ms_p50": round(ours_p50, 3), "bare_ms_p50": round(bare_p50, 3),
             "overhead": round(ours_p50 / bare_p50, 3)}

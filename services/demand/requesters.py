@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Integration, Organization, Tier, Upvote, User
 from db.models.ranking import IntegrationOrgStat, IntegrationWeekStat, PlanningDecision
+from services.build.pipeline import change_status  # the build tracker owns status transitions
 from services.core.errors import InvalidInput, PermissionDenied
 from services.core.integrations import get_integration
 from services.demand import ranking
@@ -60,8 +61,6 @@ def weekly_upvotes(session: Session, slugs: list[str]) -> pd.DataFrame:
 
 def plan_integrations(session: Session, *, actor: str, actor_role: str, slugs: list[str]) -> list[PlanningDecision]:
     """Move integrations to Planned, recording what the ranking said about each at that moment."""
-    from services.build.pipeline import change_status  # the build tracker owns status transitions
-
     if actor_role not in PLAN_ROLES:
         raise PermissionDenied("only product managers and admins may plan integrations")
     if not slugs:

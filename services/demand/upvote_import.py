@@ -5,6 +5,11 @@ organization, tier, created_at (ISO 8601, optional), comment (optional). Users a
 created or updated: for a user, the file's tier and organization win (the last row naming the user).
 A (user, integration) pair already present, or repeated in the file, is counted once, so importing
 the same file twice changes nothing. Any bad row rejects the whole file unless skip_invalid.
+
+The file is UTF-8 (a BOM is skipped). What no database may store, or the CSV reader cannot get past, is
+reported by line and column before anything is written, the same on SQLite and PostgreSQL: a byte that is
+not UTF-8 and a field longer than the CSV reader's limit (131,072 characters) reject the whole file even
+with skip_invalid; a NUL character (PostgreSQL text cannot hold one) is a bad row.
 """
 
 from __future__ import annotations
@@ -12,25 +17,25 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.models import Integration, Organization, Tier, Upvote, User
 from services.core import audit
+from services.core.emails import is_email
 from services.core.errors import InvalidInput
 from services.demand.upvotes import recompute_aggregates
 
 REQUIRED = ("integration", "user_email", "organization", "tier")
 OPTIONAL = ("user_name", "created_at", "comment")
-EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z0-9-]{2,}$")
+COLUMNS = ("integration", "user_email", "user_name", "organization", "tier", "created_at", "comment")
 MAX_LISTED = 200
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], object]   # (share done, message); any return value is ignored
 
 
 @dataclass(frozen=True)
@@ -118,8 +123,8 @@ class _Validator:
     def email(self, value: str) -> tuple[str, str | None]:
         email = value.lower()
         if email not in self._email_cache:
-            self._email_cache[email] = None if EMAIL_RE.match(email) else (
-                f"user_email: {email!r} is not an email address" if email else "user_email: missing")
+            self._email_cache[email] = None if is_email(email) else (
+                f"user_email: {_shown(email)} is not an email address" if email else "user_email: missing")
         return email, self._email_cache[email]
 
     def row(self, integration_name: str, email_value: str, user_name: str, organization: str, tier_value: str,
@@ -151,45 +156,157 @@ class _Validator:
                     tier_id, created, comment or None)  # type: ignore[arg-type]
 
 
-def read_rows(session: Session, source: IO[str], *, skip_invalid: bool,
+def _shown(value: str, limit: int = 80) -> str:
+    """A value for an error message: quoted, and cut short."""
+    return repr(value[:limit] + "…") if len(value) > limit else repr(value)
+
+
+class _Lines:
+    """The file's lines as text, decoded one at a time, so that a byte that is not UTF-8 is reported by its line
+    and column (the line is read on with the byte replaced, to report every such line); ``record`` holds the
+    lines of the record being read, for reporting which field is too long."""
+
+    def __init__(self, source: IO[str] | IO[bytes]) -> None:
+        self.source = source
+        self.errors: list[RowError] = []
+        self.record: list[str] = []
+        self.nul = False          # a line read since the last reset holds a NUL character
+
+    def __iter__(self) -> Iterator[str]:
+        record = self.record
+        if isinstance(self.source, io.TextIOBase):      # already text: the fast path
+            for line in self.source:
+                record.append(line)
+                if "\x00" in line:
+                    self.nul = True
+                yield line
+            return
+        number = 0
+        for chunk in self.source:
+            # A binary file splits on \n only; a lone \r (old Mac files) ends a line too, as in text mode.
+            pieces = chunk.splitlines(keepends=True) if isinstance(chunk, bytes) and \
+                chunk.find(b"\r", 0, len(chunk) - 2) != -1 else (chunk,)
+            for piece in pieces:
+                number += 1
+                if isinstance(piece, str):
+                    line = piece
+                else:
+                    codec = "utf-8-sig" if number == 1 else "utf-8"
+                    try:
+                        line = piece.decode(codec)
+                    except UnicodeDecodeError as exc:
+                        self.errors.append(RowError(number, f"column {exc.start + 1}: byte 0x{piece[exc.start]:02x} "
+                                                            "is not UTF-8 text (save the file as UTF-8)"))
+                        line = piece.decode(codec, errors="replace")
+                record.append(line)
+                if "\x00" in line:
+                    self.nul = True
+                yield line
+
+
+def _nul_columns(record: list[str], columns: list[int | None]) -> str | None:
+    nul = [f"column {i + 1} ({name}): contains a NUL character, which no database column may hold"
+           for name, i in zip(COLUMNS, columns, strict=True)
+           if i is not None and i < len(record) and "\x00" in record[i]]
+    return "; ".join(nul) or None
+
+
+def _long_field(text: str, limit: int) -> int:
+    """The 0-based index of the first field of this (excel-dialect) CSV record text longer than limit."""
+    index = length = 0
+    quoted = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quoted:
+            if ch == '"' and text[i + 1:i + 2] == '"':
+                i += 1
+                length += 1
+            elif ch == '"':
+                quoted = False
+            else:
+                length += 1
+        elif ch == '"':
+            quoted = True
+        elif ch == ",":
+            index, length = index + 1, 0
+        elif ch not in "\r\n":
+            length += 1
+        if length > limit:
+            return index
+        i += 1
+    return index
+
+
+def _reader_problem(exc: csv.Error, record: str, header: list[str]) -> str:
+    limit = csv.field_size_limit()
+    if "field larger than field limit" not in str(exc):
+        return f"not readable as CSV ({exc})"
+    index = _long_field(record, limit)
+    name = f" ({header[index]})" if index < len(header) else ""
+    return f"column {index + 1}{name}: a field is longer than {limit:,} characters"
+
+
+def read_rows(session: Session, source: IO[str] | IO[bytes], *, skip_invalid: bool,
               progress: Progress | None = None, total_bytes: int | None = None) -> tuple[list[_Row], list[RowError]]:
-    """Parse and validate the whole file; every bad line is reported by its line number."""
-    reader = csv.reader(source)
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ImportRejected([RowError(1, f"missing column(s): {', '.join(missing)}; "
-                                          f"expected {', '.join(REQUIRED + OPTIONAL)}")])
-    columns = [header.index(c) if c in header else None for c in
-               ("integration", "user_email", "user_name", "organization", "tier", "created_at", "comment")]
-    width = len(header)
-    validator = _Validator(session)
-    rows: list[_Row] = []
+    """Parse and validate the whole file; every bad line is reported by its line number (and column where a
+    column is to blame)."""
+    lines = _Lines(source)
+    reader = csv.reader(lines)
     errors: list[RowError] = []
-    seen_bytes = 0
-    for record in reader:
-        if not record:
-            continue                                   # blank line
-        if len(record) < width:
-            record = record + [""] * (width - len(record))
-        try:
-            rows.append(validator.row(*(record[i].strip() if i is not None else "" for i in columns)))
-        except ValueError as exc:
-            errors.append(RowError(reader.line_num, str(exc)))
-        if progress and total_bytes:
-            seen_bytes += sum(map(len, record)) + len(record)
-            if len(rows) % 100_000 == 0:
-                progress(min(0.5, 0.5 * seen_bytes / total_bytes), f"validated {len(rows):,} rows")
+    header: list[str] = []
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        lines.record.clear()
+        lines.nul = False
+        missing = [c for c in REQUIRED if c not in header]
+        if missing and not lines.errors:
+            raise ImportRejected([RowError(1, f"missing column(s): {', '.join(missing)}; "
+                                              f"expected {', '.join(REQUIRED + OPTIONAL)}")])
+        columns = [header.index(c) if c in header else None for c in COLUMNS]
+        width = len(header)
+        validator = _Validator(session)
+        rows: list[_Row] = []
+        seen_bytes = 0
+        for record in reader:
+            lines.record.clear()
+            if not record:
+                continue                                   # blank line
+            if len(record) < width:
+                record = record + [""] * (width - len(record))
+            try:
+                if lines.nul:
+                    lines.nul = False
+                    nul = _nul_columns(record, columns)
+                    if nul:
+                        raise ValueError(nul)
+                rows.append(validator.row(*(record[i].strip() if i is not None else "" for i in columns)))
+            except ValueError as exc:
+                errors.append(RowError(reader.line_num, str(exc)))
+            if progress and total_bytes:
+                seen_bytes += sum(map(len, record)) + len(record)
+                if len(rows) % 100_000 == 0:
+                    progress(min(0.5, 0.5 * seen_bytes / total_bytes), f"validated {len(rows):,} rows")
+    except csv.Error as exc:                            # the reader cannot go on: the whole file is refused
+        problem = _reader_problem(exc, "".join(lines.record), header)
+        raise ImportRejected(sorted([*lines.errors, *errors, RowError(reader.line_num, problem)],
+                                    key=lambda e: e.line)) from None
+    if lines.errors:                                    # undecodable bytes: the whole file is refused
+        raise ImportRejected(sorted([*lines.errors, *errors], key=lambda e: e.line))
     if errors and not skip_invalid:
         raise ImportRejected(errors)
     return rows, errors
 
 
-def import_upvotes(session: Session, source: IO[str] | str, *, actor: str, skip_invalid: bool = False,
-                   progress: Progress | None = None, filename: str | None = None) -> ImportReport:
-    """Validate then write, all in the caller's transaction (the caller commits)."""
+def import_upvotes(session: Session, source: IO[str] | IO[bytes] | str | bytes, *, actor: str,
+                   skip_invalid: bool = False, progress: Progress | None = None,
+                   filename: str | None = None) -> ImportReport:
+    """Validate then write, all in the caller's transaction (the caller commits). Give the file's bytes (or a
+    binary file) so that a byte that is not UTF-8 is reported by line and column."""
     if isinstance(source, str):
-        source = io.StringIO(source)
+        source = io.StringIO(source, newline="")
+    elif isinstance(source, bytes):
+        source = io.BytesIO(source)
     total_bytes = None
     if source.seekable():
         total_bytes = source.seek(0, io.SEEK_END)
@@ -224,7 +341,8 @@ def import_upvotes(session: Session, source: IO[str] | str, *, actor: str, skip_
     return report
 
 
-def _ids_by(session: Session, column, id_column, values: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _ids_by(session: Session, column: InstrumentedAttribute[str], id_column: InstrumentedAttribute[int],
+           values: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(values), 5_000):
         found.update(session.execute(select(column, id_column).where(column.in_(values[start:start + 5_000]))).all())
@@ -251,8 +369,9 @@ def _users(session: Session, rows: list[_Row], org_ids: dict[str, int],
         wanted[r.email] = r               # the last row naming a user wins
     known = {e: (i, t, o) for e, i, t, o in session.execute(
         select(User.email, User.id, User.tier_id, User.organization_id))}
-    new = [{"email": e, "name": r.name, "tier_id": r.tier_id, "organization_id": org_ids[r.organization]}
-           for e, r in wanted.items() if e not in known]
+    new_emails = [e for e in wanted if e not in known]
+    new = [{"email": e, "name": wanted[e].name, "tier_id": wanted[e].tier_id,
+            "organization_id": org_ids[wanted[e].organization]} for e in new_emails]
     changed = [{"uid": known[e][0], "tier_id": r.tier_id, "organization_id": org_ids[r.organization]}
                for e, r in wanted.items()
                if e in known and (known[e][1], known[e][2]) != (r.tier_id, org_ids[r.organization])]
@@ -265,7 +384,7 @@ def _users(session: Session, rows: list[_Row], org_ids: dict[str, int],
             changed)
     report.users_created, report.users_updated = len(new), len(changed)
     ids = {e: v[0] for e, v in known.items()}
-    ids.update(_ids_by(session, User.email, User.id, [u["email"] for u in new]))
+    ids.update(_ids_by(session, User.email, User.id, new_emails))
     return ids, [c["uid"] for c in changed]
 
 
@@ -276,6 +395,8 @@ def _insert_upvotes(session: Session, rows: Iterable[tuple]) -> int:
         return 0
     conn = session.connection()
     raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the database connection was closed")
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cur:
             cur.execute("CREATE TEMP TABLE IF NOT EXISTS upvote_import "

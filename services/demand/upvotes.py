@@ -7,11 +7,13 @@ integrations (used by bulk imports, the demo loader and `layers-hub ranking rebu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Date, cast, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.base import utcnow
 from db.models import Integration, Upvote, User
@@ -25,7 +27,7 @@ def week_of(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def week_expr(dialect: str, column: ColumnElement) -> ColumnElement:
+def week_expr(dialect: str, column: ColumnElement[datetime] | InstrumentedAttribute[datetime]) -> ColumnElement[Any]:
     """SQL for week_of(column) on this dialect."""
     if dialect == "postgresql":
         return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
@@ -33,12 +35,10 @@ def week_expr(dialect: str, column: ColumnElement) -> ColumnElement:
     return func.date(column, "weekday 0", "-6 days")
 
 
-def _upsert_add(session: Session, model: type, keys: dict[str, object], delta: int) -> int:
+def _upsert_add(session: Session, model: type[IntegrationTierStat | IntegrationWeekStat | IntegrationOrgStat],
+                keys: Mapping[str, object], delta: int) -> int:
     """Add `delta` to model.upvotes for the row with these keys (creating it); return the new value."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = dialect_insert(model).values(**keys, upvotes=delta)
     stmt = stmt.on_conflict_do_update(index_elements=list(keys),
                                       set_={"upvotes": model.upvotes + stmt.excluded.upvotes})
@@ -130,18 +130,19 @@ def recompute_aggregates(session: Session, integration_ids: Iterable[int] | None
     if ids == []:
         return 0
 
-    def scoped(stmt, column):  # type: ignore[no-untyped-def]
-        return stmt if ids is None else stmt.where(column.in_(ids))
+    def scope(column: InstrumentedAttribute[int]) -> list[ColumnElement[bool]]:
+        """The WHERE criteria limiting a statement to `ids` (none: every integration)."""
+        return [] if ids is None else [column.in_(ids)]
 
     for model in (IntegrationStat, IntegrationTierStat, IntegrationOrgStat, IntegrationWeekStat):
-        session.execute(scoped(delete(model), model.integration_id))
+        session.execute(delete(model).where(*scope(model.integration_id)))
     all_ids = ids if ids is not None else list(session.scalars(select(Integration.id)))
     session.execute(insert(IntegrationStat), [{"integration_id": i, "upvotes": 0, "organizations": 0}
                                               for i in all_ids])
     dialect = session.get_bind().dialect.name
-    joined = scoped(select(Upvote.integration_id, User.tier_id, User.organization_id,
-                           week_expr(dialect, Upvote.created_at).label("week"))
-                    .join(User, User.id == Upvote.user_id), Upvote.integration_id).subquery()
+    joined = (select(Upvote.integration_id, User.tier_id, User.organization_id,
+                     week_expr(dialect, Upvote.created_at).label("week"))
+              .join(User, User.id == Upvote.user_id).where(*scope(Upvote.integration_id)).subquery())
     c = joined.c
     session.execute(insert(IntegrationOrgStat).from_select(
         ["integration_id", "organization_id", "tier_id", "upvotes"],
@@ -154,10 +155,10 @@ def recompute_aggregates(session: Session, integration_ids: Iterable[int] | None
     org = IntegrationOrgStat
     session.execute(insert(IntegrationTierStat).from_select(
         ["integration_id", "tier_id", "upvotes"],
-        scoped(select(org.integration_id, org.tier_id, func.sum(org.upvotes)), org.integration_id)
+        select(org.integration_id, org.tier_id, func.sum(org.upvotes)).where(*scope(org.integration_id))
         .group_by(org.integration_id, org.tier_id)))
-    totals = scoped(select(org.integration_id.label("iid"), func.sum(org.upvotes).label("n"),
-                           func.count(func.distinct(org.organization_id)).label("orgs")), org.integration_id)
+    totals = (select(org.integration_id.label("iid"), func.sum(org.upvotes).label("n"),
+                     func.count(func.distinct(org.organization_id)).label("orgs")).where(*scope(org.integration_id)))
     for iid, n, orgs in session.execute(totals.group_by(org.integration_id)).all():
         session.execute(update(IntegrationStat).where(IntegrationStat.integration_id == iid)
                         .values(upvotes=n, organizations=orgs))

@@ -21,6 +21,7 @@ from services.demand.upvotes import recompute_aggregates
 from services.demo import tracker as tracker_demo
 from services.demo.calls import seed_call_history
 from services.demo.connections import seed_sandbox_connections
+from services.demo.plan import plans
 from services.webhooks.apps import seed_sandbox_apps
 
 DEMO_STAFF = (
@@ -32,15 +33,6 @@ DEMO_STAFF = (
 )
 TIER_SHARE = (0.50, 0.27, 0.16, 0.05, 0.02)          # free .. enterprise organizations
 TIER_ACTIVITY = (1.0, 1.2, 1.3, 1.5, 1.7)           # higher tiers upvote more
-# Integrations shown part-way through the pipeline: slug -> (status, checklist steps done, extra items)
-IN_FLIGHT = {
-    "calendly": ("testing", 5, 4),
-    "hubspot": ("building", 3, 3),
-    "n8n": ("building", 2, 2),
-    "mailchimp": ("building", 1, 3),
-    "webflow": ("planned", 0, 2),
-    "zapier": ("planned", 0, 0),
-}
 _ADJ = ("Bright", "Blue", "North", "Copper", "Lime", "Quiet", "Bold", "Swift", "Pixel", "Cedar",
         "Harbor", "Atlas", "Nimbus", "Ember", "Maple", "Orbit", "Summit", "Velvet", "Signal", "Prism")
 _NOUN = ("Studio", "Digital", "Labs", "Media", "Works", "Collective", "Agency", "Partners", "Growth",
@@ -197,11 +189,13 @@ def _bulk_upvotes(dialect: str, raw, rows: list[tuple]) -> None:  # type: ignore
 
 
 def _advance_pipeline(session: Session, integrations: list[Integration], anchor: datetime) -> None:
+    """Integrations shown part-way through the pipeline (their folder's ``DEMO.pipeline``)."""
     by_slug = {i.slug: i for i in integrations}
-    for slug, (status, steps_done, extra) in IN_FLIGHT.items():
+    for slug, plan in plans().items():
         integration = by_slug.get(slug)
-        if integration is None:
+        if plan.pipeline is None or integration is None:
             continue
+        status, steps_done, extra = plan.pipeline.status, plan.pipeline.steps_done, plan.pipeline.extra
         integration.status = status
         integration.status_changed_at = anchor - timedelta(days=3)
         items = session.scalars(select(ChecklistItem).where(ChecklistItem.integration_id == integration.id)

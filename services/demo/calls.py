@@ -1,7 +1,8 @@
 """Demo API call history for the demo organizations' sandbox connections, so the API health page has
-30 days of rates, latencies and error categories to show, with one episode per kind of trouble: HubSpot
-rate limits, a Salesforce outage three days ago (its alert raised and cleared), WordPress timeouts, and
-the Calendly connection that needs reconnecting failing for the last 12 hours (its alert open).
+30 days of rates, latencies and error categories to show, with one episode per kind of trouble (rate
+limits, an outage three days ago with its alert raised and cleared, timeouts, a connection that needs
+reconnecting failing for the last 12 hours with its alert open). Each provider folder's ``DEMO`` says its
+part (services/demo/plan.py: ``calls``, ``episodes``, ``past_alert``).
 
 Deterministic for a seed; times are relative to now (health is about now, whatever the demo's as-of date).
 """
@@ -17,26 +18,16 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.models import Alert, ApiCall, Connection, Integration
 from services.catalog import load_catalog
+from services.demo.plan import DemoPlan, plans
 from services.monitoring.alerts import evaluate
 
-# slug -> (median latency ms, calls per day, background failure share, background category)
-PROFILES: dict[str, tuple[float, int, float, str]] = {
-    "activecampaign": (180, 40, 0.01, "provider"), "hubspot": (250, 60, 0.03, "rate_limit"),
-    "calendly": (220, 20, 0.01, "provider"), "n8n": (90, 30, 0.0, "provider"),
-    "salesforce": (320, 30, 0.005, "provider"), "wordpress": (600, 15, 0.05, "network"),
-    "mailchimp": (150, 25, 0.01, "rate_limit"), "webflow": (200, 10, 0.04, "validation"),
-}
 STATUS = {"auth": 401, "rate_limit": 429, "validation": 422, "not_found": 404, "provider": 503, "network": None}
 
 
-def _episode(slug: str, at: datetime, now: datetime) -> str | None:
-    """A failure category forced by the story above, or None."""
+def _episode(plan: DemoPlan, at: datetime, now: datetime) -> str | None:
+    """A failure category forced by the provider's story (``DEMO.episodes``), or None."""
     ago = now - at
-    if slug == "salesforce" and timedelta(days=3) <= ago < timedelta(days=3, hours=2):
-        return "provider"
-    if slug == "calendly" and ago < timedelta(hours=12):
-        return "auth"
-    return None
+    return next((e.category for e in plan.episodes if e.since <= ago < e.until), None)
 
 
 def seed_call_history(session: Session, *, seed: int = 7, days: int = 30, now: datetime | None = None) -> int:
@@ -45,13 +36,16 @@ def seed_call_history(session: Session, *, seed: int = 7, days: int = 30, now: d
     rng = np.random.default_rng(seed)
     catalog = load_catalog()
     rows = []
+    demo = plans()
     conns = session.execute(select(Connection.id, Connection.integration_id, Integration.slug, Connection.base_url)
                             .join(Integration, Integration.id == Connection.integration_id)
                             .where(Connection.sandbox.is_(True)).order_by(Connection.id)).all()
     for conn_id, integration_id, slug, base_url in conns:
-        if slug not in PROFILES:
+        plan = demo.get(slug)
+        if plan is None or plan.calls is None:
             continue
-        median, per_day, share, background = PROFILES[slug]
+        median, per_day = plan.calls.median_ms, plan.calls.per_day
+        share, background = plan.calls.failure_share, plan.calls.category
         spec = catalog.get(slug)
         actions = [None, *spec.actions]
         check = spec.check.path if spec.check else "/"
@@ -59,7 +53,7 @@ def seed_call_history(session: Session, *, seed: int = 7, days: int = 30, now: d
         offsets = np.sort(rng.uniform(0, days * 86400, size=count))
         for offset in offsets:
             at = now - timedelta(seconds=float(days * 86400 - offset))
-            category = _episode(slug, at, now) or (background if rng.random() < share else None)
+            category = _episode(plan, at, now) or (background if rng.random() < share else None)
             action = actions[int(rng.integers(0, len(actions)))]
             latency = float(np.round(median * rng.lognormal(0, 0.35), 1))
             if category == "network":
@@ -79,12 +73,17 @@ def seed_call_history(session: Session, *, seed: int = 7, days: int = 30, now: d
 
 
 def _past_alert(session: Session, now: datetime) -> None:
-    """The Salesforce outage's alert, raised and cleared three days ago (before the rules ran on the demo)."""
-    row = session.execute(select(Connection.id, Connection.integration_id).join(
-        Integration, Integration.id == Connection.integration_id).where(
-        Integration.slug == "salesforce", Connection.sandbox.is_(True)).order_by(Connection.id)).first()
-    if row is None:
-        return
-    session.add(Alert(integration_id=row[1], connection_id=row[0], kind="consecutive_failures",
-                      message=f"Salesforce connection #{row[0]}: the last 5 calls failed (demo: provider outage)",
-                      raised_at=now - timedelta(days=3, minutes=-20), cleared_at=now - timedelta(days=3, hours=-2)))
+    """Alerts raised and cleared before the rules ran on the demo (e.g. an outage's, three days ago)."""
+    catalog = load_catalog()
+    for slug, plan in plans().items():
+        alert = plan.past_alert
+        if alert is None:
+            continue
+        row = session.execute(select(Connection.id, Connection.integration_id).join(
+            Integration, Integration.id == Connection.integration_id).where(
+            Integration.slug == slug, Connection.sandbox.is_(True)).order_by(Connection.id)).first()
+        if row is None:
+            continue
+        session.add(Alert(integration_id=row[1], connection_id=row[0], kind=alert.kind,
+                          message=alert.message.format(name=catalog.get(slug).name, connection=row[0]),
+                          raised_at=now - alert.raised_ago, cleared_at=now - alert.cleared_ago))

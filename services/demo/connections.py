@@ -1,12 +1,13 @@
 """Sandbox connections for demo organizations, so a new user can test, refresh, reconnect and connect
 offline. Written directly (no provider calls: the sandbox may not be running while seeding); every
-credential follows the sandbox rule (``sbx_<account>...``) and is sealed like a real one."""
+credential follows the sandbox rule (``sbx_<account>...``) and is sealed like a real one. Which organization
+gets which connection, with what status, expiry and secrets, is each provider folder's ``DEMO.connection``
+(services/demo/plan.py); the connection fields are its sandbox fixture's (services/sandbox/fixtures.py)."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,34 +21,18 @@ from services.connect.store import write_secrets
 from services.connect.webhook_secrets import rotate_webhook_secret
 from services.core import audit
 from services.core.config import load_settings
-
-# (auth_type, status, expires in, secrets) per integration; {a} is the organization's sandbox account.
-_PLAN: list[list[tuple[str, str, str, timedelta | None, dict[str, str]]]] = [
-    [("activecampaign", "api_key", "active", None, {"api_key": "sbx_{a}.demo-ac-key"}),
-     ("hubspot", "oauth2", "active", timedelta(minutes=-5),        # expired: the first use refreshes it
-      {"access_token": "sbx_{a}.demo-hubspot-at", "refresh_token": "sbx_{a}.demo-hubspot-rt"}),
-     ("calendly", "oauth2", "needs_reauth", timedelta(hours=-3),   # shows the Reconnect path
-      {"access_token": "sbx_{a}.demo-calendly-at", "refresh_token": "sbx_{a}.demo-calendly-rt"}),
-     ("n8n", "webhook", "active", None, {"api_key": "sbx_{a}.demo-n8n-key"})],
-    [("salesforce", "oauth2", "active", None,
-      {"access_token": "sbx_{a}.demo-sf-at", "refresh_token": "sbx_{a}.demo-sf-rt"}),
-     ("wordpress", "app_password", "active", None, {"app_password": "sbx_{a} demo wp01 pass"}),
-     ("mailchimp", "basic", "active", None, {"password": "sbx_{a}.demo-mc-key-us21"})],
-    [("webflow", "api_key", "active", None, {"api_key": "sbx_{a}.demo-site-token"})],
-]
+from services.demo.plan import DemoConnection, plans
+from services.sandbox.fixtures import connection_config
 
 
-def _config(slug: str, root_base: str, account: str) -> dict[str, Any]:
-    config: dict[str, Any] = dict(sandbox.default_config(slug, root_base))
-    if slug == "salesforce":
-        config["instance_url"] = f"{sandbox.root_url(root_base)}/salesforce/instance"
-    if slug == "mailchimp":
-        config.update(dc="us21", username="demo")
-    if slug == "wordpress":
-        config["username"] = account
-    if slug == "webflow":
-        config["site_id"] = "0123456789abcdef01234567"   # the sandbox site (the catalog example)
-    return config
+def _plan() -> list[list[tuple[str, DemoConnection]]]:
+    """(slug, connection) per demo organization, in each organization's ``position`` order."""
+    found = sorted(((p.connection.organization, p.connection.position, slug, p.connection)
+                    for slug, p in plans().items() if p.connection is not None), key=lambda c: c[:3])
+    orgs: list[list[tuple[str, DemoConnection]]] = [[] for _ in range(max((c[0] for c in found), default=-1) + 1)]
+    for org, _, slug, conn in found:
+        orgs[org].append((slug, conn))
+    return orgs
 
 
 def seed_sandbox_connections(session: Session, *, actor: str = "system", organizations: int = 3) -> int:
@@ -56,13 +41,14 @@ def seed_sandbox_connections(session: Session, *, actor: str = "system", organiz
     orgs = session.scalars(select(Organization).order_by(Organization.id).limit(organizations)).all()
     integrations = {i.slug: i for i in session.scalars(select(Integration))}
     created = 0
-    for org, plan in zip(orgs, _PLAN, strict=False):
+    for org, plan in zip(orgs, _plan(), strict=False):
         account = re.sub(r"[^a-z0-9]+", "-", org.name.lower()).strip("-")
-        for slug, auth_type, status, expires_in, secrets in plan:
+        for slug, demo in plan:
+            auth_type, status, expires_in, secrets = demo.auth_type, demo.status, demo.expires_in, demo.secrets
             spec, integration = catalog.get(slug), integrations.get(slug)
             if integration is None:
                 continue
-            config = _config(slug, settings.base_url, account)
+            config = connection_config(slug, settings.base_url, account)
             base = sandbox.rewrite(slug, render(spec.base_url, config, slug), settings.base_url) \
                 if spec.base_url else None
             conn = Connection(organization_id=org.id, integration_id=integration.id, auth_type=auth_type,

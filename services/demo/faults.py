@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from services.core import audit
 from services.core.config import load_settings
 from services.core.errors import InvalidInput, PermissionDenied
-from services.sandbox import PROVIDERS, faults
+from services.sandbox import faults
+from services.sandbox import providers as sandbox_providers
 
 FAULT_ROLES = frozenset({"engineer", "admin"})
 KIND_LABELS = {"rate_limit": "429 rate limit (with Retry-After)", "expired_token": "401 expired token",
@@ -19,7 +20,7 @@ KIND_LABELS = {"rate_limit": "429 rate limit (with Retry-After)", "expired_token
 
 
 def providers() -> list[tuple[str, str]]:
-    return sorted(((slug, p.name) for slug, p in PROVIDERS.items()), key=lambda p: p[1].lower())
+    return sorted(((slug, p.name) for slug, p in sandbox_providers().items()), key=lambda p: p[1].lower())
 
 
 def _allowed(role: str) -> None:
@@ -33,7 +34,7 @@ def arm(session: Session, *, actor: str, role: str, provider: str, kind: str, ti
         account: str = "*", retry_after: float | None = None, delay_ms: int = 0) -> faults.Fault:
     """Arm a fault switch for the provider's next ``times`` requests (``account`` ``*`` = every account)."""
     _allowed(role)
-    if provider not in PROVIDERS:
+    if provider not in sandbox_providers():
         raise InvalidInput(f"the sandbox has no provider {provider!r}")
     if not 1 <= times <= 1000:
         raise InvalidInput("times must be between 1 and 1000")

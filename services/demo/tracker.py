@@ -1,11 +1,13 @@
 """Demo data for the build tracker: owners, target dates, history and a few reviews in progress.
 
-Called by services.demo.seed_demo after it has moved a few integrations part-way (IN_FLIGHT).
+Called by services.demo.seed_demo after it has moved a few integrations part-way; what goes where is each
+provider folder's ``DEMO`` (services/demo/plan.py: ``pipeline``, ``review``, ``shipped``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,35 +16,34 @@ from db.models import ChecklistItem, Integration
 from db.models.build import ChecklistEvent, ReviewFinding, StatusChange
 from services.build import pipeline
 from services.build.evidence import GUIDE_ITEMS
+from services.demo.plan import ADMIN, ENGINEER, plans
 
-ENGINEER = "engineer@layers.example"
-ADMIN = "admin@layers.example"
-# slug -> (owner, target date in days from the demo's as-of date)
-PLANS = {"calendly": (ENGINEER, 7), "hubspot": (ENGINEER, 30), "n8n": (ADMIN, 21), "mailchimp": (ENGINEER, -2),
-         "webflow": (ADMIN, 60), "zapier": (None, None)}
-# Existing integrations under review: slug -> (review items done, findings (severity, text))
-REVIEWS = {
-    "activecampaign": (["review.api_client"], [
-        ("medium", "Update custom field: date-type fields are sent as text; ActiveCampaign expects YYYY-MM-DD."),
-        ("low", "Apply tag does not report an already-applied tag; the node shows success either way."),
-    ]),
-    "stripe": (["review.api_client", "review.document_gaps"], []),
-    "github": (["review.oauth_flow"], [
-        ("high", "OAuth app tokens lack the workflow scope: triggering Actions from a Layers node fails with 404."),
-    ]),
-}
 _PATH = ("requested", "planned", "building", "testing", "available")
-# Taken through the whole checklist and made Available by the tracker: its upvoters are in the outbox.
-SHIPPED = "postmark"
-SHIPPED_OVERRIDE = "Shipped for a launch customer; its guide (docs/integrations/postmark.md) is still being written"
+
+
+def shipped() -> tuple[str, str] | None:
+    """(slug, override reason) of the integration the tracker takes through the whole checklist and makes
+    Available (its upvoters are in the outbox), or None."""
+    return next(((slug, plan.shipped) for slug, plan in plans().items() if plan.shipped), None)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("SHIPPED", "SHIPPED_OVERRIDE"):   # read from the provider folders on first use
+        found = shipped()
+        if found is None:
+            raise AttributeError(f"no provider folder's DEMO is shipped, so there is no {name}")
+        return found[0] if name == "SHIPPED" else found[1]
+    raise AttributeError(name)
 
 
 def seed(session: Session, anchor: datetime) -> None:
     by_slug = {i.slug: i for i in session.scalars(select(Integration))}
-    for slug, (owner, days) in PLANS.items():
+    demo = plans()
+    for slug, plan in demo.items():
         integration = by_slug.get(slug)
-        if integration is None:
+        if plan.pipeline is None or integration is None:
             continue
+        owner, days = plan.pipeline.owner, plan.pipeline.target_days
         integration.owner = owner
         integration.target_date = (anchor + timedelta(days=days)).date() if days is not None else None
         steps = _PATH[: _PATH.index(integration.status) + 1] if integration.status in _PATH else ()
@@ -51,19 +52,21 @@ def seed(session: Session, anchor: datetime) -> None:
             session.add(StatusChange(integration_id=integration.id, from_status=a, to_status=b,
                                      actor=ADMIN if a == "requested" else owner or ENGINEER,
                                      created_at=anchor - timedelta(days=3 + 14 * (len(moves) - 1 - n))))
-    for slug, (done, found) in REVIEWS.items():
+    for slug, plan in demo.items():
         integration = by_slug.get(slug)
-        if integration is None:
+        if plan.review is None or integration is None:
             continue
+        done, found = plan.review.done, plan.review.findings
         for item in session.scalars(select(ChecklistItem).where(ChecklistItem.integration_id == integration.id,
                                                                 ChecklistItem.key.in_(done))):
             item.state, item.updated_by, item.updated_at = "done", ENGINEER, anchor - timedelta(days=6)
         for severity, text in found:
             session.add(ReviewFinding(integration_id=integration.id, severity=severity, finding=text,
                                       created_by=ENGINEER, created_at=anchor - timedelta(days=5)))
-    shipped = by_slug.get(SHIPPED)
-    if shipped is not None and not shipped.existing:
-        _complete(session, shipped, anchor)
+    ship_slug, ship_reason = shipped() or (None, "")
+    ship = by_slug.get(ship_slug) if ship_slug else None
+    if ship is not None and not ship.existing:
+        _complete(session, ship, anchor)
     session.flush()
     # One history event per item done so far (the burn-up chart reads the history).
     for item in session.scalars(select(ChecklistItem).where(ChecklistItem.state == "done",
@@ -71,10 +74,10 @@ def seed(session: Session, anchor: datetime) -> None:
         session.add(ChecklistEvent(integration_id=item.integration_id, item_key=item.key, from_state="todo",
                                    to_state="done", actor=item.updated_by or ENGINEER, created_at=item.updated_at))
     session.flush()
-    if shipped is not None and not shipped.existing:
+    if ship is not None and not ship.existing:
         # Its guide is not written, so Step 7's guide items stay open and an admin overrides the gate.
-        pipeline.change_status(session, actor=ADMIN, slug=SHIPPED, to_status="available",
-                               override_reason=SHIPPED_OVERRIDE)
+        pipeline.change_status(session, actor=ADMIN, slug=ship.slug, to_status="available",
+                               override_reason=ship_reason)
 
 
 def _complete(session: Session, integration: Integration, anchor: datetime) -> None:

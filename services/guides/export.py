@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from services.guides.publishing import guide_states
 from services.guides.render import render
+from services.guides.state import guide_states
 
 
 def build(session: Session, out: Path, directory: Path | None = None) -> list[Path]:

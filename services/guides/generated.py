@@ -14,14 +14,14 @@ from urllib.parse import urlsplit
 from services.catalog import ActionSpec, FieldSpec, IntegrationSpec, TriggerSpec
 from services.runtime.executors.schemas import json_schemas
 from services.runtime.provider_errors import CATEGORIES
+from services.webhooks.hooks import scheme_label
 
 AUTH_LABELS = {"oauth2": "OAuth 2.0", "api_key": "API key", "app_password": "Application password (HTTP Basic)",
                "basic": "HTTP Basic (username and password or API key)", "webhook": "Webhook",
                "none": "No authentication"}
+# The generic schemes; a provider's own scheme is labelled in its folder (SignatureScheme.label).
 SIGNATURES = {"shared_header": "a shared secret sent in a header", "url_secret": "a secret query parameter in "
-              "the webhook URL (the provider does not sign its calls)", "hubspot_v3": "HubSpot's v3 signature "
-              "(HMAC-SHA256, X-HubSpot-Signature-v3)", "calendly": "Calendly's signature (HMAC-SHA256, "
-              "Calendly-Webhook-Signature)", "webflow": "Webflow's signature (HMAC-SHA256, x-webflow-signature)"}
+              "the webhook URL (the provider does not sign its calls)"}
 # (what it means, what Layers does, what to do) per error category of services/provider_errors.py.
 # Guides are read by customers, so they say "Layers", never "the Hub".
 CATEGORY_HELP: dict[str, tuple[str, str, str]] = {
@@ -103,7 +103,8 @@ def auth_description(spec: IntegrationSpec, method: str) -> str:
     if method in ("app_password", "basic"):
         return f"**{AUTH_LABELS[method]}**: sent as HTTP Basic authentication over HTTPS."
     if method == "webhook":
-        scheme = SIGNATURES.get(a.signature or "", "the shared secret of the connection")
+        scheme = (SIGNATURES.get(a.signature or "") or scheme_label(a.signature)
+                  or "the shared secret of the connection")
         key = (f" An API key, when the connection has one, is sent as `{a.header}: "
                f"{(a.template or '{api_key}').replace('{api_key}', '<key>')}`.") if a.header else ""
         return (f"**Webhook**: Layers posts to the webhook URL you give; calls into Layers are verified with "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.catalog import load_catalog
+from services.catalog import IntegrationSpec, load_catalog
 from services.guides import generated
 from services.guides.written import SECTIONS, Written, read
 
@@ -13,9 +13,10 @@ FOOTER = ("_The tables in this guide are generated from the Layers integration c
           "is shown, so they match what the integration does today._")
 
 
-def _generated(key: str, spec) -> str | None:  # type: ignore[no-untyped-def]
-    return {"connect": generated.connect_part, "actions": generated.actions_part,
-            "troubleshooting": generated.troubleshooting_part}.get(key, lambda _: None)(spec)
+def _generated(key: str, spec: IntegrationSpec) -> str | None:
+    part = {"connect": generated.connect_part, "actions": generated.actions_part,
+            "troubleshooting": generated.troubleshooting_part}.get(key)
+    return part(spec) if part else None
 
 
 def render_written(slug: str, written: Written | None) -> str:

@@ -12,8 +12,18 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.build.evidence import GUIDE_SECTIONS, GUIDES_DIR
-
+GUIDES_DIR = Path(__file__).resolve().parents[2] / "docs" / "integrations"
+# Headings a guide needs (seed Step 7), by checklist item, matched case-insensitively as words in a Markdown
+# heading.
+GUIDE_SECTIONS = {
+    "docs.guide.connect": ("How to connect", "connect"),
+    "docs.guide.actions": ("Available actions and triggers", "action"),
+    "docs.guide.examples": ("Example workflows", "example"),
+    "docs.guide.use_cases": ("Common use cases", "use case"),
+    "docs.guide.troubleshooting": ("Troubleshooting", "troubleshoot"),
+}
+# Step 7 items that publishing the guide performs (services/guides/publishing.py ticks and reopens them).
+GUIDE_ITEMS = ("docs.guide", *GUIDE_SECTIONS)
 MIN_CHARS = 60                       # a written section shorter than this is not written yet
 PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|lorem ipsum)\b", re.IGNORECASE)
 
@@ -58,7 +68,10 @@ def _section_for(heading: str, taken: set[str]) -> str | None:
 
 def parse(slug: str, text: str) -> Written:
     """Split a guide into title, introduction and sections (headings inside code fences are text)."""
-    title, intro, sections, extra = None, [], {}, []
+    title: str | None = None
+    intro: list[str] = []
+    sections: dict[str, list[str]] = {}
+    extra: list[tuple[str, list[str]]] = []
     current: list[str] = intro
     in_fence = False
     for line in text.splitlines():

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.models import Alert, ApiCall, Connection, Integration, Organization, Tier
 from db.models.health import AlertThreshold
+from db.session import session_scope
 from services.core import audit
 from services.core.errors import InvalidInput, NotFound, PermissionDenied
+from services.monitoring.delivery import deliver
 
 KINDS = ("consecutive_failures", "failure_rate")
 # tier slug -> (consecutive failures, failure rate, window minutes, minimum calls)
@@ -122,12 +124,12 @@ def _latest(session: Session, ids: list[int], depth: int, since: datetime) -> di
 
 def _window(session: Session, ids: list[int], since: datetime) -> dict[int, tuple[int, int]]:
     """connection id -> (calls, failed calls) since ``since``."""
-    out = {}
+    out: dict[int, tuple[int, int]] = {}
     for chunk in _chunks(ids):
         query = (select(ApiCall.connection_id, func.count(), func.count(ApiCall.error_category))
                  .where(ApiCall.connection_id.in_(chunk), ApiCall.created_at >= since)
                  .group_by(ApiCall.connection_id))
-        out.update({cid: (total, failed) for cid, total, failed in session.execute(query)})
+        out.update({cid: (total, failed) for cid, total, failed in session.execute(query) if cid is not None})
     return out
 
 
@@ -140,11 +142,11 @@ def evaluate(session: Session, *, connection_ids: list[int] | None = None, now: 
     tiers = thresholds(session)
     if connection_ids is None:
         longest = max([t.window_minutes for t in tiers.values()] + [RECENT_MINUTES])
-        ids = set(session.scalars(select(ApiCall.connection_id).where(
+        candidates = set(session.scalars(select(ApiCall.connection_id).where(
             ApiCall.created_at >= now - timedelta(minutes=longest), ApiCall.connection_id.is_not(None)).distinct()))
-        ids |= set(session.scalars(select(Alert.connection_id).where(Alert.cleared_at.is_(None),
-                                                                     Alert.kind.in_(KINDS))))
-        connection_ids = sorted(i for i in ids if i is not None)
+        candidates |= set(session.scalars(select(Alert.connection_id).where(Alert.cleared_at.is_(None),
+                                                                            Alert.kind.in_(KINDS))))
+        connection_ids = sorted(i for i in candidates if i is not None)
     info = {}
     for chunk in _chunks(sorted(set(connection_ids))):
         info.update({c: (i, iname, oname, tier) for c, i, iname, oname, tier in session.execute(
@@ -160,9 +162,10 @@ def evaluate(session: Session, *, connection_ids: list[int] | None = None, now: 
         windows.update(_window(session, group, now - timedelta(minutes=minutes)))
     open_alerts: dict[tuple[int, str], Alert] = {}
     for chunk in _chunks(ids):
-        for alert in session.scalars(select(Alert).where(Alert.connection_id.in_(chunk), Alert.cleared_at.is_(None),
-                                                         Alert.kind.in_(KINDS))):
-            open_alerts.setdefault((alert.connection_id, alert.kind), alert)
+        for row in session.scalars(select(Alert).where(Alert.connection_id.in_(chunk), Alert.cleared_at.is_(None),
+                                                       Alert.kind.in_(KINDS))):
+            if row.connection_id is not None:
+                open_alerts.setdefault((row.connection_id, row.kind), row)
     events = []
     for cid in ids:
         integration_id, integration, org, tier_id = info[cid]
@@ -204,9 +207,6 @@ def evaluate(session: Session, *, connection_ids: list[int] | None = None, now: 
 def evaluate_and_deliver(*, connection_ids: list[int] | None = None, actor: str = "system",
                          db_url: str | None = None, out: object | None = None) -> list[AlertEvent]:
     """Evaluate in its own unit of work, then deliver the events (delivery never undoes an alert)."""
-    from db.session import session_scope
-    from services.monitoring.delivery import deliver
-
     with session_scope(db_url) as s:
         events = evaluate(s, connection_ids=connection_ids, actor=actor)
     if events:

@@ -5,12 +5,16 @@ organization, like real customers), the sandbox in its own process answering aft
 in the same run: the checks one after another (``run_sweep`` with concurrency 1), then the sweep with
 ``concurrency`` workers. Both store their results the same way. The sandbox counts the 429s it answered
 (its limiters': no fault switch is armed) as rate-limit breaches.
+
+The connections are the providers' sandbox fixtures (services/sandbox/fixtures.py): every provider whose
+fixture's auth type has a credential check.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -27,27 +32,36 @@ from db.models import Connection, Integration, Organization, Tier
 from db.session import session_scope
 from services import sandbox
 from services.catalog import load_catalog
+from services.connect.checks import check_spec
 from services.connect.fields import render
 from services.connect.store import write_secrets
-from services.demo.connections import _config as sandbox_config  # the demo's sandbox connection fields
+from services.demand.bench import scratch_database
+from services.monitoring.sweep import run_sweep
+from services.sandbox.fixtures import SandboxFixture, connection_secrets, fixtures
+from services.sandbox.fixtures import connection_config as sandbox_config
+from services.setup import upgrade_database
 
-# slug -> (auth type, secrets with {a} = the sandbox account)
-SECRETS: dict[str, tuple[str, dict[str, str]]] = {
-    "wordpress": ("app_password", {"app_password": "sbx_{a} bench pass word"}),
-    "n8n": ("webhook", {"api_key": "sbx_{a}.n8n-key"}),
-    "salesforce": ("oauth2", {"access_token": "sbx_{a}.sf-at", "refresh_token": "sbx_{a}.sf-rt"}),
-    "mailchimp": ("basic", {"password": "sbx_{a}.mc-key-us21"}),
-    "activecampaign": ("api_key", {"api_key": "sbx_{a}.ac-key"}),
-    "hubspot": ("oauth2", {"access_token": "sbx_{a}.hs-at", "refresh_token": "sbx_{a}.hs-rt"}),
-    "calendly": ("oauth2", {"access_token": "sbx_{a}.cal-at", "refresh_token": "sbx_{a}.cal-rt"}),
-    "webflow": ("api_key", {"api_key": "sbx_{a}.site-token"}),
-}
-DEFAULT_SERVICES = tuple(SECRETS)   # every sandbox provider with a credential check, rate-limited ones included
+
+@cache
+def bench_fixtures() -> dict[str, SandboxFixture]:
+    """The sandbox fixtures a benchmark connection can use, by slug: every sandbox provider whose fixture's
+    auth type has a credential check (rate-limited ones included)."""
+    catalog = load_catalog()
+    return {slug: f for slug, f in sorted(fixtures().items())
+            if slug in sandbox.providers() and check_spec(catalog.get(slug), f.auth_type) is not None}
+
+
+def default_services() -> tuple[str, ...]:
+    return tuple(bench_fixtures())
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_SERVICES":   # computed on first use: the provider folders are read at run time
+        return default_services()
+    raise AttributeError(name)
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -99,7 +113,7 @@ def create_connections(url: str, count: int, services: tuple[str, ...], root: st
             s.add(org)
             s.flush()
             for slug in services[:count - made]:
-                auth_type, secrets = SECRETS[slug]
+                auth_type = bench_fixtures()[slug].auth_type
                 account = f"bench{org_n if accounts is None else (org_n - 1) % accounts + 1}"
                 spec, config = catalog.get(slug), sandbox_config(slug, root, account)
                 base = sandbox.rewrite(slug, render(spec.base_url, config, slug), root) if spec.base_url else None
@@ -108,20 +122,18 @@ def create_connections(url: str, count: int, services: tuple[str, ...], root: st
                                   expires_at=utcnow() + timedelta(hours=2) if auth_type == "oauth2" else None)
                 s.add(conn)
                 s.flush()
-                write_secrets(conn, {k: v.format(a=account) for k, v in secrets.items()})
+                write_secrets(conn, connection_secrets(slug, account))
                 made += 1
     return made
 
 
 def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 50.0, concurrency: int = 48,
-                services: tuple[str, ...] = DEFAULT_SERVICES, accounts: int | None = None) -> dict[str, Any]:
-    from services.demand.bench import scratch_database
-    from services.monitoring.sweep import run_sweep
-    from services.setup import upgrade_database
-
-    unknown = [s for s in services if s not in SECRETS]
+                services: tuple[str, ...] | None = None, accounts: int | None = None) -> dict[str, Any]:
+    services = services or default_services()
+    unknown = [s for s in services if s not in bench_fixtures()]
     if unknown:
-        raise ValueError(f"no benchmark connection for {', '.join(unknown)}; choose from {', '.join(SECRETS)}")
+        raise ValueError(f"no benchmark connection for {', '.join(unknown)}; "
+                         f"choose from {', '.join(bench_fixtures())}")
     saved = {k: os.environ.get(k) for k in ("HUB_SANDBOX", "HUB_BASE_URL")}
     try:
         with scratch_database(base_url) as url, sandbox_process(latency_ms) as root:

@@ -26,7 +26,9 @@ from services.connect.outbound import Outbound
 from services.connect.refresh import token_auth
 from services.core import audit
 from services.core.errors import HubError, PermissionDenied
+from services.monitoring.alerts import evaluate_and_deliver
 from services.monitoring.diagnosis import Diagnosis, diagnose
+from services.monitoring.runs import TEST_ROLES, clean_ticket
 from services.runtime.executors.run import StoredConnection, connection_client
 from services.runtime.provider_errors import IntegrationError
 
@@ -75,7 +77,7 @@ def probe(connection_id: int, *, db_url: str | None = None, out: Outbound | None
     client, error, status, skipped = None, None, None, False
     try:
         client, config, _ = connection_client(connection_id, mode="test", db_url=db_url, out=out, stored=stored)
-        template = get_hook(spec.auth.token_hook).check_template if view.auth_type == "oauth2" else None
+        template = get_hook(spec.slug).check_template if view.auth_type == "oauth2" else None
         if template:   # e.g. Mailchimp's metadata call wants "OAuth <token>"
             client.auth = token_auth(connection_id, db_url=db_url, out=out, template=template)
         url = check_url_for(spec, view.auth_type, config, client.base_url or None,
@@ -153,9 +155,6 @@ def record_check(session: Session, result: CheckResult, *, actor: str, ticket: s
 def check_connection(connection_id: int, *, actor: str, ticket: str | None = None, db_url: str | None = None,
                      out: Outbound | None = None, role: str | None = None) -> tuple[CheckResult, int]:
     """Check one connection now (the page's "Check connection"): returns the result and the test run id."""
-    from services.monitoring.alerts import evaluate_and_deliver
-    from services.monitoring.runs import TEST_ROLES, clean_ticket
-
     if role is not None and role not in TEST_ROLES:
         raise PermissionDenied(f"{role} may not test customer connections")
     ticket = clean_ticket(ticket)

@@ -19,6 +19,7 @@ from db.models.health import AlertDelivery
 from db.session import session_scope
 from services.connect.outbound import Outbound
 from services.core.errors import HubError
+from services.core.mail import parse_smtp_url, smtp_connection
 from services.runtime import http
 
 TIMEOUT_S = 5.0
@@ -67,8 +68,6 @@ def _post(url: str, body: dict[str, Any], out: Outbound) -> str | None:
 
 
 def _mail(smtp_url: str | None, addresses: tuple[str, ...], events: list[Any]) -> list[str | None]:
-    from services.build.notifications import parse_smtp_url, smtp_connection
-
     if not smtp_url:
         return ["SMTP_URL is not set"] * len(events)
     try:

@@ -58,7 +58,7 @@ def form_fields(service: str, action: str) -> list[FormField]:
     for name, prop in schema.get("properties", {}).items():
         v = _variant(prop)
         kind = {"integer": "integer", "number": "number", "boolean": "boolean", "object": "json",
-                "array": "json"}.get(v.get("type"), "text")
+                "array": "json"}.get(v.get("type", ""), "text")
         if v.get("enum"):
             kind = "choice"
         elif v.get("format") == "date-time":

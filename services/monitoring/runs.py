@@ -22,6 +22,7 @@ from services.connect.connections import get_connection
 from services.connect.outbound import Outbound
 from services.core import audit
 from services.core.errors import InvalidInput, PermissionDenied
+from services.monitoring.alerts import evaluate_and_deliver
 from services.monitoring.diagnosis import Diagnosis, diagnose
 from services.people.staff import Staff
 from services.runtime.executors.context import RunResult
@@ -59,8 +60,6 @@ def run_test(connection_id: int, action: str, inputs: dict[str, Any], *, staff: 
              ticket: str | None = None, confirm_account: str | None = None, db_url: str | None = None,
              out: Outbound | None = None) -> Outcome:
     """Run ``action`` on the connection, store the run, audit it and evaluate the connection's alerts."""
-    from services.monitoring.alerts import evaluate_and_deliver
-
     if staff.role not in TEST_ROLES:
         raise PermissionDenied(f"{staff.role} may not run actions on customer connections")
     if mode not in ("test", "live"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from db.models import ROLES, StaffUser
 from services.core import audit
+from services.core.emails import is_email
 from services.core.errors import InvalidInput, NotFound
-
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -47,18 +45,19 @@ def save_staff(session: Session, *, actor: str, email: str, name: str, role: str
                active: bool = True) -> Staff:
     """Create or update a staff member; refuses an admin removing their own admin access."""
     email = email.strip().lower()
-    if not EMAIL_RE.match(email):
-        raise InvalidInput(f"email: {email!r} is not an email address")
+    if not is_email(email):
+        raise InvalidInput(f"email: {email[:80]!r} is not an email address")
     if role not in ROLES:
         raise InvalidInput(f"role: {role!r} is not one of {', '.join(ROLES)}")
     if not name.strip():
         raise InvalidInput("name: must not be empty")
     if email == actor.lower() and (role != "admin" or not active):
         raise InvalidInput("you cannot remove your own admin access; ask another admin")
+    name = name.strip()
     row = session.scalar(select(StaffUser).where(StaffUser.email == email))
-    after = {"email": email, "name": name.strip(), "role": role, "active": active}
+    after = {"email": email, "name": name, "role": role, "active": active}
     if row is None:
-        row = StaffUser(**after)
+        row = StaffUser(email=email, name=name, role=role, active=active)
         session.add(row)
         session.flush()
         audit.record(session, actor=actor, action="staff.created", entity_type="staff_user",
@@ -67,7 +66,7 @@ def save_staff(session: Session, *, actor: str, email: str, name: str, role: str
         before = {"email": row.email, "name": row.name, "role": row.role, "active": row.active}
         if before == after:
             return _view(row)
-        row.name, row.role, row.active = after["name"], role, active
+        row.name, row.role, row.active = name, role, active
         audit.record(session, actor=actor, action="staff.updated", entity_type="staff_user",
                      entity_id=row.id, before=before, after=after)
     session.flush()

@@ -14,12 +14,18 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from db.base import utcnow
+from db.models import ApiCall
+from db.session import database_url, session_scope
+from services.runtime.redaction import redact_url
 
 log = logging.getLogger(__name__)
+# Core INSERT into the table (not the ORM's bulk path); a mapped class's __table__ is typed as a FromClause.
+API_CALLS = cast(Table, ApiCall.__table__)
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ class CallEntry:
     error_category: str | None
     created_at: datetime = field(default_factory=utcnow)
     # Secret values to redact from the URL; redaction happens in the writer thread, off the call path.
-    secrets: dict = field(default_factory=dict, repr=False)
+    secrets: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 class CallLog:
@@ -57,10 +63,6 @@ class CallLog:
         self._queue.join()
 
     def _run(self) -> None:
-        from db.models import ApiCall
-        from db.session import session_scope
-        from services.runtime.provider_client import redact_url
-
         while True:
             entries = [self._queue.get()]
             time.sleep(0.05)   # let a burst accumulate: one insert per batch, not per call
@@ -75,7 +77,7 @@ class CallLog:
                     row.pop("secrets")
                 if rows:   # Core executemany: cheap, so the writer barely competes with callers for the GIL
                     with session_scope(self.db_url) as session:
-                        session.execute(insert(ApiCall.__table__), rows)
+                        session.execute(insert(API_CALLS), rows)
             except Exception:  # the log must never break a provider call
                 log.exception("could not store %d API call log entries", len(entries))
             finally:
@@ -88,8 +90,6 @@ _LOGS_LOCK = threading.Lock()
 
 
 def call_log(db_url: str | None = None) -> CallLog:
-    from db.session import database_url
-
     key = db_url or database_url()
     with _LOGS_LOCK:
         if key not in _LOGS:

@@ -7,7 +7,13 @@ come from a token response, and the Hub then calls them with customer credential
 - no user-info (``https://user:pass@host``) and no fragment;
 - every address the host resolves to must be public: private (RFC 1918, ULA), loopback, link-local
   (incl. the 169.254.169.254 metadata address), carrier-grade NAT, multicast, reserved and
-  unspecified addresses are refused. IPv4-mapped IPv6 addresses are checked as IPv4.
+  unspecified addresses are refused. An IPv6 address that carries an IPv4 address (the transition
+  forms: IPv4-mapped ``::ffff:0:0/96``, IPv4-compatible ``::/96``, NAT64 ``64:ff9b::/96``, 6to4
+  ``2002::/16``, Teredo ``2001::/32`` whose client address is XOR-ed, ISATAP ``...:0:5efe:a.b.c.d``)
+  reaches that IPv4 address, so it is public only if the IPv4 address is (``[2002:a9fe:a9fe::]`` is
+  169.254.169.254). IPv4-compatible addresses (deprecated, RFC 4291) and the local-use NAT64 prefix
+  ``64:ff9b:1::/48`` (where the IPv4 address sits depends on the operator's prefix length) are refused
+  whatever they carry.
 
 services/http.py runs the same check again right before each request (``url_guard``), which narrows
 the DNS-rebinding window to the resolver's cache.
@@ -25,6 +31,10 @@ from services.core.errors import InvalidInput
 
 Resolver = Callable[[str], list[str]]
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_ISATAP_IDS = (0x00005EFE, 0x02005EFE)   # interface identifier ``0:5efe`` / ``200:5efe`` (RFC 5214)
 
 
 class UnsafeUrl(InvalidInput):
@@ -43,9 +53,32 @@ def _is_loopback(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_loopback
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[bool, list[ipaddress.IPv4Address]]:
+    """(replaces, addresses): the IPv4 addresses an IPv6 transition address reaches, and whether they alone
+    decide (True: the IPv6 prefix is only a wrapper) or the IPv6 address must be public as well (ISATAP)."""
+    if ip.ipv4_mapped is not None:
+        return True, [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return True, [ip.sixtofour]
+    if ip.teredo is not None:
+        server, client = ip.teredo     # the client address is stored XOR-ed; ipaddress undoes that
+        return True, [server, client]
+    if ip in _NAT64:
+        return True, [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if (int(ip) >> 32) & 0xFFFFFFFF in _ISATAP_IDS:
+        return False, [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return False, []
+
+
 def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL or (ip in _IPV4_COMPATIBLE and not ip.is_loopback and not ip.is_unspecified):
+            return False
+        replaces, embedded = _embedded_ipv4(ip)
+        if embedded and not all(_public(v4) for v4 in embedded):
+            return False
+        if replaces:
+            return True
     if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
         return False
     flags = [ip.is_private, ip.is_loopback, ip.is_link_local, ip.is_multicast, ip.is_reserved, ip.is_unspecified]

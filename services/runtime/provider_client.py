@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from services.catalog import IntegrationSpec
 from services.connect.outbound import Outbound, provider_message, scrub
@@ -39,18 +38,10 @@ from services.runtime.provider_errors import (
     RateLimited,
     ValidationFailed,
 )
+from services.runtime.redaction import redact_url
 
-SECRET_QUERY = re.compile(r"(token|key|secret|password|signature|sig|code|hapikey|auth)", re.I)
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 BODY_LIMIT = 4000
-
-
-def redact_url(url: str, secrets: dict[str, Any] | None = None) -> str:
-    """The URL with credential-like query values (and known secret values anywhere) replaced."""
-    parts = urlsplit(url)
-    query = urlencode([(k, "[redacted]" if SECRET_QUERY.search(k) else v) for k, v in parse_qsl(parts.query)])
-    cleaned = urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, query, parts.fragment))
-    return scrub(cleaned, secrets or {})
 
 
 @dataclass

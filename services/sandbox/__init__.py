@@ -1,6 +1,7 @@
 """The provider sandbox, served under ``/sandbox/<provider>/`` when HUB_SANDBOX=1.
 
-One module per provider (``services/sandbox/<slug>.py``) exposes ``PROVIDER``: its OAuth server (the
+Each provider folder's ``sandbox.py`` (``services/providers/<slug>/sandbox.py``) exposes ``SANDBOX``:
+its OAuth server (the
 top-10 OAuth providers), its API routes (the who-am-I calls and every endpoint the executors use, with
 per-account state in ``store.py``, real limiters in ``limits.py`` and fault switches in ``faults.py``),
 which real origins map to which sandbox paths, and default connection URLs.
@@ -16,37 +17,32 @@ from functools import lru_cache
 
 from starlette.routing import Mount
 
-from services.sandbox import (
-    activecampaign,
-    calendly,
-    faults,
-    hubspot,
-    hubspot_webhooks,
-    mailchimp,
-    make,
-    n8n,
-    salesforce,
-    webflow,
-    webflow_webhooks,
-    wordpress,
-    zapier,
-)
+from services.catalog import providers as folders
+from services.sandbox import faults
 from services.sandbox.common import SandboxProvider, sandbox_account
 
-PROVIDERS: dict[str, SandboxProvider] = {
-    m.PROVIDER.slug: m.PROVIDER
-    for m in (hubspot, activecampaign, mailchimp, calendly, wordpress, webflow, salesforce, n8n, make, zapier)
-}
-# Importing these adds their routes to the HubSpot and Webflow providers (app and site webhooks).
-WEBHOOK_MODULES = (hubspot_webhooks, webflow_webhooks)
 PREFIX = "/sandbox"
-__all__ = ["PROVIDERS", "PREFIX", "mount", "rewrite", "root_url", "default_config", "sandbox_account"]
+__all__ = ["PROVIDERS", "PREFIX", "mount", "providers", "rewrite", "root_url", "default_config", "sandbox_account"]
+
+
+def providers() -> dict[str, SandboxProvider]:
+    """Every provider folder's ``sandbox.SANDBOX``; its ``sandbox_*.py`` add-ons (e.g. webhook routes) load too."""
+    found: dict[str, SandboxProvider] = folders.parts("sandbox", "SANDBOX")
+    for slug in found:
+        folders.load_prefixed(slug, "sandbox_")
+    return found
+
+
+def __getattr__(name: str) -> object:
+    if name == "PROVIDERS":     # computed on first use: the folders import this package's modules
+        return providers()
+    raise AttributeError(name)
 
 
 def mount() -> Mount:
     """The Starlette mount of every provider (services/routes.py adds it when the sandbox is on)."""
     return Mount(PREFIX, routes=[faults.ROUTE,
-                                 *(Mount(f"/{slug}", routes=p.routes()) for slug, p in PROVIDERS.items())])
+                                 *(Mount(f"/{slug}", routes=p.routes()) for slug, p in providers().items())])
 
 
 def root_url(base_url: str) -> str:
@@ -67,7 +63,7 @@ def rewrite(slug: str, url: str, base_url: str) -> str:
     stored = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?" + PREFIX + "/", url)
     if stored:   # a sandbox URL stored under another port or host: move it onto this server
         return root + "/" + url[stored.end():]
-    provider = PROVIDERS.get(slug)
+    provider = providers().get(slug)
     if provider is not None:
         for origin, sub in provider.origins.items():
             match = _pattern(origin).match(url)
@@ -79,10 +75,10 @@ def rewrite(slug: str, url: str, base_url: str) -> str:
 
 def default_config(slug: str, base_url: str) -> dict[str, str]:
     """Connection URL fields of a sandbox connection (e.g. ActiveCampaign's account_url)."""
-    provider = PROVIDERS.get(slug)
+    provider = providers().get(slug)
     root = f"{root_url(base_url)}/{slug}"
     return {name: root + path for name, path in (provider.defaults if provider else {}).items()}
 
 
 def has_sandbox(slug: str) -> bool:
-    return slug in PROVIDERS
+    return slug in providers()

@@ -29,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from services.sandbox.openapi import Checks
+
 Reason = Literal["bad_code", "bad_refresh", "bad_redirect", "bad_verifier", "bad_client", "bad_request",
                  "unsupported_grant"]
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -95,7 +97,7 @@ class OAuthServer:
     code_ttl: int = 600
     token_type: str = "bearer"
     revoke_path: str | None = None
-    revoke_style: Literal["rfc7009", "hubspot"] = "rfc7009"
+    revoke_style: Literal["rfc7009", "token_in_path"] = "rfc7009"   # token_in_path: DELETE <revoke_path>, 204
     extras: Callable[[str, Request], dict[str, Any]] = lambda account, request: {}
     error: Callable[[str, str], Response] = rfc_error
     now: Callable[[], float] = time.time
@@ -112,7 +114,7 @@ class OAuthServer:
         routes: list[BaseRoute] = [Route(self.authorize_path, self.authorize, methods=["GET", "POST"]),
                                    Route(self.token_path, self.token, methods=["POST"])]
         if self.revoke_path:
-            methods = ["DELETE"] if self.revoke_style == "hubspot" else ["POST"]
+            methods = ["DELETE"] if self.revoke_style == "token_in_path" else ["POST"]
             routes.append(Route(self.revoke_path, self.revoke, methods=methods))
         return routes
 
@@ -161,7 +163,7 @@ class OAuthServer:
             return self.error("unsupported_grant", f"grant_type {grant_type!r} is not supported")
 
     async def revoke(self, request: Request) -> Response:
-        if self.revoke_style == "hubspot":
+        if self.revoke_style == "token_in_path":
             token = request.path_params.get("token", "")
         else:
             form, _ = await self._client_credentials(request)
@@ -174,7 +176,7 @@ class OAuthServer:
                 for other in [*self._access.values(), *(g for g in self._refresh.values() if g)]:
                     if other.code and other.code == grant.code:
                         other.revoked = True
-        return Response(status_code=204 if self.revoke_style == "hubspot" else 200)
+        return Response(status_code=204 if self.revoke_style == "token_in_path" else 200)
 
     # ------------------------------------------------------------------ API-side helpers
     def account_for_token(self, token: str | None) -> str | None:
@@ -317,6 +319,8 @@ class SandboxProvider:
     oauth: OAuthServer | None = None
     api_routes: list[BaseRoute] = field(default_factory=list)
     defaults: dict[str, str] = field(default_factory=dict)   # connection field -> path under /sandbox/<slug>
+    spec: Checks | None = None               # its official definition (openapi.Spec, fern.Spec) and quirks;
+                                             # None: whatever $HUB_SPECS_DIR/<slug>/ holds (openapi.folder_spec)
 
     def routes(self) -> list[BaseRoute]:
         return [*(self.oauth.routes() if self.oauth else []), *self.api_routes]

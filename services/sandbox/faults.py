@@ -2,9 +2,10 @@
 tests, demos and the health sweep.
 
 A switch is armed per provider and sandbox account (``*`` = every account) for the next ``times``
-API requests. Every provider's API handler starts with ``fault = await injected(slug, account)`` and
-returns the fault response when there is one; the provider module supplies its own error body through
-``bodies`` so a simulated failure looks like the real provider's.
+API requests. The shared request plumbing (``api.py``) asks ``injected(slug, account)`` before the
+limiter and handler and answers the fault response when there is one; the provider module supplies its
+own error body through ``bodies`` (``retry_after`` builds their Retry-After header) so a simulated
+failure looks like the real provider's.
 
 Control: ``POST /sandbox/_faults`` with JSON ``{"provider": "calendly", "account": "acme", "kind":
 "rate_limit", "times": 2, "retry_after": 40}``; ``DELETE /sandbox/_faults`` clears all; ``GET`` lists.
@@ -41,13 +42,18 @@ _faults: list[Fault] = []
 # Provider-specific bodies: slug -> kind -> (status, body, headers). Providers register theirs at import.
 bodies: dict[str, dict[str, Callable[[Fault], tuple[int, object, dict[str, str]]]]] = {}
 
+
+def retry_after(fault: Fault, default: float | None = None) -> dict[str, str]:
+    """The Retry-After header of a fault answer: the switch's ``retry_after``, else ``default`` (else none)."""
+    seconds = fault.retry_after or default
+    return {"Retry-After": str(int(seconds))} if seconds else {}
+
+
 _DEFAULTS: dict[str, Callable[[Fault], tuple[int, object, dict[str, str]]]] = {
-    "rate_limit": lambda f: (429, {"message": "Rate limit exceeded (sandbox)"},
-                             {"Retry-After": str(int(f.retry_after or 1))}),
+    "rate_limit": lambda f: (429, {"message": "Rate limit exceeded (sandbox)"}, retry_after(f, 1)),
     "expired_token": lambda f: (401, {"message": "The access token expired (sandbox)"}, {}),
     "server_error": lambda f: (500, {"message": "Internal error (sandbox)"}, {}),
-    "unavailable": lambda f: (503, {"message": "Service unavailable (sandbox)"},
-                              {"Retry-After": str(int(f.retry_after))} if f.retry_after else {}),
+    "unavailable": lambda f: (503, {"message": "Service unavailable (sandbox)"}, retry_after(f)),
 }
 
 

@@ -1,7 +1,7 @@
-"""Request checking against Webflow's official Fern API definition (``../shared/specs/webflow/*.yml``).
+"""Request checking against an official Fern API definition (``$HUB_SPECS_DIR/<slug>/*.yml``).
 
-The definition (from the SDK repository ``webflow/js-webflow-api``, generated from Webflow's OpenAPI v2) is
-read with PyYAML. A small validator resolves its type expressions (``optional<...>``, ``list<...>``,
+A Fern definition (e.g. one from a provider's SDK repository, generated from its OpenAPI) is read with
+PyYAML. A small validator resolves its type expressions (``optional<...>``, ``list<...>``,
 ``map<k, v>``, ``literal<"x">``, ``root.Type`` imports), declarations (objects with ``extends`` and
 ``extra-properties``, aliases, enums, discriminated and undiscriminated unions) and property
 ``validation`` (format, pattern, lengths, min/max), and reports:
@@ -9,9 +9,11 @@ read with PyYAML. A small validator resolves its type expressions (``optional<..
 - a key the object does not declare (unless ``extra-properties: true``) or a ``read-only`` one;
 - a body sent to an endpoint without one, or a required body left out.
 
-``validate_webflow_request(method, url_or_path, body)`` is the contract-test entry point ([] = valid);
-the Webflow sandbox answers the same problems with Webflow's ``validation_error`` body. The folder is
-``$HUB_SPECS_DIR/webflow`` (default: ``shared/specs`` next to the repository).
+A provider names its definition with ``Spec(folder, name)`` (the folder under ``$HUB_SPECS_DIR``, read once
+on first use): ``check_request`` is what its sandbox answers with, ``problems`` the contract check ([] =
+valid), ``check_response`` a success body against the declared response type. Request paths are read under
+the default environment's URL path (e.g. ``/v2``); a sandbox URL ``.../sandbox/<slug>/api/...`` as the path
+after it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from services.sandbox.openapi import NO_BODY, Problem, is_datetime, json_type, specs_dir
+from services.sandbox.openapi import NO_BODY, Checks, Problem, is_datetime, json_type, normalise_path, specs_dir
 
 PACKAGE = "__package__.yml"
 _PRIMITIVES = {"string", "integer", "long", "double", "float", "boolean", "datetime", "date", "uuid", "base64",
@@ -55,8 +57,9 @@ class Definition:
     def __init__(self, folder: Path) -> None:
         files = sorted(folder.glob("*.yml"))
         if not files:
-            raise FileNotFoundError(f"no Webflow Fern definition in {folder} (set HUB_SPECS_DIR)")
+            raise FileNotFoundError(f"no Fern definition in {folder} (set HUB_SPECS_DIR)")
         self.docs: dict[str, dict[str, Any]] = {f.name: yaml.safe_load(f.read_text()) or {} for f in files}
+        self.base = _base_path(self.docs.get("api.yml") or {})
         self.endpoints: list[Endpoint] = []
         for name, doc in self.docs.items():
             service = doc.get("service") or {}
@@ -115,9 +118,19 @@ def _parse(text: str, file: str) -> tuple[TypeExpr, str]:
     return TypeExpr(name, file=file), rest
 
 
-@lru_cache(maxsize=1)
-def definition() -> Definition:
-    return Definition(specs_dir() / "webflow")
+def _base_path(api: dict[str, Any]) -> str:
+    """The path of the default environment's URL (e.g. ``/v2``), which every endpoint path sits under."""
+    environments = api.get("environments") or {}
+    env = environments.get(api.get("default-environment")) or next(iter(environments.values()), "")
+    if isinstance(env, dict):
+        urls = env.get("urls") or {}
+        env = env.get("url") or urls.get(api.get("default-url")) or next(iter(urls.values()), "")
+    return urlsplit(str(env)).path.rstrip("/")
+
+
+@lru_cache(maxsize=8)
+def load_definition(folder: Path) -> Definition:
+    return Definition(folder)
 
 
 @cache
@@ -126,46 +139,68 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + "".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in parts) + "/?$")
 
 
-def _normalise(url_or_path: str) -> str:
-    path = urlsplit(url_or_path).path or "/"
-    marker = re.search(r"/sandbox/webflow/api(?=/)", path)
-    if marker:
-        path = path[marker.end():]
-    return path[3:] if path.startswith("/v2/") else path
+@dataclass(frozen=True)
+class Spec(Checks):
+    """The Fern definition of one provider: ``folder`` under ``$HUB_SPECS_DIR`` and the ``name`` problems give it."""
 
+    folder: str | Path
+    name: str = "the API definition"
 
-def find_endpoint(method: str, url_or_path: str) -> tuple[Endpoint | None, dict[str, str]]:
-    path = _normalise(url_or_path)
-    best: tuple[int, Endpoint, dict[str, str]] | None = None
-    for ep in definition().endpoints:
-        if ep.method != method.upper():
-            continue
-        match = _template_regex(ep.path).match(path)
-        if match:
-            literal = sum(1 for part in ep.path.split("/") if part and "{" not in part)
-            if best is None or literal > best[0]:
-                names = re.findall(r"\{([^}]+)\}", ep.path)
-                best = (literal, ep, dict(zip(names, (unquote(v) for v in match.groups()), strict=True)))
-    return (best[1], best[2]) if best else (None, {})
+    def definition(self) -> Definition:
+        return load_definition(specs_dir() / self.folder)
 
+    def path(self, url_or_path: str) -> str:
+        """The request path as the definition writes it (under the environment's base path)."""
+        path, _ = normalise_path(url_or_path)
+        base = self.definition().base
+        return path[len(base):] if base and path.startswith(base + "/") else path
 
-def check_request(method: str, url_or_path: str, body: Any = NO_BODY) -> tuple[Endpoint | None, list[Problem]]:
-    ep, _ = find_endpoint(method, url_or_path)
-    if ep is None:
-        return None, [Problem("$", f"no endpoint {method.upper()} {_normalise(url_or_path)} in the Webflow "
-                              "API definition", kind="operation")]
-    problems: list[Problem] = []
-    defs = definition()
-    if ep.body is None:
-        if body is not NO_BODY and body not in (None, "", {}, []):
-            problems.append(Problem("$", "this endpoint takes no request body", kind="body"))
+    def find_endpoint(self, method: str, url_or_path: str) -> tuple[Endpoint | None, dict[str, str]]:
+        path = self.path(url_or_path)
+        best: tuple[int, Endpoint, dict[str, str]] | None = None
+        for ep in self.definition().endpoints:
+            if ep.method != method.upper():
+                continue
+            match = _template_regex(ep.path).match(path)
+            if match:
+                literal = sum(1 for part in ep.path.split("/") if part and "{" not in part)
+                if best is None or literal > best[0]:
+                    names = re.findall(r"\{([^}]+)\}", ep.path)
+                    best = (literal, ep, dict(zip(names, (unquote(v) for v in match.groups()), strict=True)))
+        return (best[1], best[2]) if best else (None, {})
+
+    def check_request(self, method: str, url_or_path: str, body: Any = NO_BODY) -> tuple[Any, list[Problem]]:
+        ep, _ = self.find_endpoint(method, url_or_path)
+        if ep is None:
+            return None, [Problem("$", f"no endpoint {method.upper()} {self.path(url_or_path)} in {self.name}",
+                                  kind="operation")]
+        problems: list[Problem] = []
+        defs = self.definition()
+        if ep.body is None:
+            if body is not NO_BODY and body not in (None, "", {}, []):
+                problems.append(Problem("$", "this endpoint takes no request body", kind="body"))
+            return ep, problems
+        if body is NO_BODY:
+            if _body_required(defs, ep):
+                problems.append(Problem("$", "the request body is required", kind="body"))
+            return ep, problems
+        _validate_body(defs, ep, body, problems)
         return ep, problems
-    if body is NO_BODY:
-        if _body_required(defs, ep):
-            problems.append(Problem("$", "the request body is required", kind="body"))
-        return ep, problems
-    _validate_body(defs, ep, body, problems)
-    return ep, problems
+
+    def check_response(self, method: str, url_or_path: str, status: int, body: Any) -> list[str]:
+        """Problems of a success body against the endpoint's declared response type ([] = it conforms)."""
+        ep, _ = self.find_endpoint(method, url_or_path)
+        if ep is None:
+            return [f"no endpoint {method.upper()} {self.path(url_or_path)}"]
+        defs = self.definition()
+        response = defs.docs[ep.file]["service"]["endpoints"][ep.name].get("response")
+        if not response:
+            return [] if body in (None, "") else ["this endpoint declares no response body"]
+        declared = response if isinstance(response, str) else response.get("type")
+        wanted = 200 if isinstance(response, str) else response.get("status-code", 200)
+        problems: list[Problem] = [] if status == wanted else [Problem("$", f"status {status}, declared {wanted}")]
+        validate(defs, defs.parse(declared, ep.file), body, "$", problems, request=False)
+        return [str(p) for p in problems]
 
 
 def _body_required(defs: Definition, ep: Endpoint) -> bool:
@@ -185,30 +220,6 @@ def _validate_body(defs: Definition, ep: Endpoint, body: Any, problems: list[Pro
         validate(defs, defs.parse(ep.body, ep.file), body, "$", problems)
     else:
         _validate_object(defs, ep.file, ep.body, body, "$", problems, ep.name)
-
-
-def check_response(method: str, url_or_path: str, status: int, body: Any) -> list[str]:
-    """Problems of a success body against the endpoint's declared response type ([] = it conforms)."""
-    ep, _ = find_endpoint(method, url_or_path)
-    if ep is None:
-        return [f"no endpoint {method.upper()} {_normalise(url_or_path)}"]
-    response = definition().docs[ep.file]["service"]["endpoints"][ep.name].get("response")
-    if not response:
-        return [] if body in (None, "") else ["this endpoint declares no response body"]
-    declared = response if isinstance(response, str) else response.get("type")
-    wanted = 200 if isinstance(response, str) else response.get("status-code", 200)
-    problems: list[Problem] = [] if status == wanted else [Problem("$", f"status {status}, declared {wanted}")]
-    validate(definition(), definition().parse(declared, ep.file), body, "$", problems, request=False)
-    return [str(p) for p in problems]
-
-
-def validate_webflow_request(method: str, url_or_path: str, body: Any = None) -> list[str]:
-    """Contract check: problems of a Webflow request against the official Fern definition ([] = valid).
-
-    ``url_or_path`` may be a real URL (https://api.webflow.com/v2/...), a sandbox URL or a path under /v2;
-    ``body`` is the decoded JSON body (None = no body)."""
-    _, problems = check_request(method, url_or_path, NO_BODY if body is None else body)
-    return [str(p) for p in problems]
 
 
 # --------------------------------------------------------------------------- validator

@@ -1,4 +1,4 @@
-"""Request checking against HubSpot's official OpenAPI files (``../shared/specs/hubspot/*.json``).
+"""Request checking against a provider's official OpenAPI files (``$HUB_SPECS_DIR/<slug>/*.json|yaml``).
 
 A small subset validator (no jsonschema dependency): it finds the operation by method and path, then
 checks path parameters, required query parameters and the JSON body against the operation's schema,
@@ -9,14 +9,18 @@ and ``allOf``/``oneOf``/``anyOf``.
 Two deliberate choices:
 - strict objects: a key the schema does not declare (and no ``additionalProperties``) is reported, so a
   typo in a client body is caught by the contract tests instead of being silently ignored;
-- ``{"type": "object", "properties": {}}`` with nothing else is HubSpot's rendering of a Java ``Object``
-  (e.g. single-send ``customProperties`` values) and accepts any JSON value.
+- ``{"type": "object", "properties": {}}`` with nothing else is how some generators render a Java
+  ``Object`` (e.g. HubSpot's single-send ``customProperties`` values) and accepts any JSON value.
 
-``validate_hubspot_request(method, url_or_path, body)`` is the contract-test entry point: it returns the
-problems as readable strings (empty list = the request matches the official definition). The HubSpot
-sandbox answers the same problems with HubSpot's VALIDATION_ERROR body.
-
-The spec folder is ``$HUB_SPECS_DIR/hubspot`` (default: ``shared/specs`` next to the repository).
+``folder_operations(folder)`` reads every OpenAPI 3 / Swagger 2 document of a folder once (JSON or YAML,
+cached per folder; large files are parsed only on first use), and ``check_request_in(ops, ...)`` checks a
+request against them (a server URL path such as ``/v2`` is stripped from the request path first; a sandbox
+URL ``.../sandbox/<slug>/api/...`` is read as the path after it). A provider names its definition with
+``Spec(folder, name, variants=...)``: the folder under ``$HUB_SPECS_DIR`` plus its quirks (``variants``:
+the other spellings of a request path its definition may use); its ``check_request`` is what the provider's
+sandbox answers with (``api.spec_checked``) and ``problems`` the contract check ([] = valid). The provider
+passes it as ``SandboxProvider.spec``; ``request_problems(slug, method, url, body)`` (the contract suite)
+uses it, else whatever definition ``$HUB_SPECS_DIR/<slug>/`` holds (``None`` when none).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, lru_cache
@@ -33,10 +38,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 NO_BODY: Any = object()   # sentinel: the request has no body (None means a JSON null body was sent)
 
-# Object-type ids HubSpot accepts in place of the names (the deals spec only has /crm/v3/objects/0-3).
-OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5", "notes": "0-46",
-                   "tasks": "0-27", "calls": "0-48", "emails": "0-49", "meetings": "0-47"}
-_IDS_TO_NAMES = {v: k for k, v in OBJECT_TYPE_IDS.items()}
+Variants = Callable[[str], list[str]]   # a request path -> its other spellings in a definition
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
@@ -52,6 +54,7 @@ class Operation:
     file: str
     op: dict[str, Any] = field(repr=False, compare=False)
     doc: dict[str, Any] = field(repr=False, compare=False)
+    base: str = ""             # the path of the document's server URL (e.g. /v2), stripped from requests
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -66,7 +69,7 @@ class Operation:
         if not body:
             return None, False
         content = body.get("content", {})
-        media = content.get("application/json") or next(iter(content.values()), {})
+        media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
         return media.get("schema"), bool(body.get("required"))
 
     def parameters(self, where: str) -> list[dict[str, Any]]:
@@ -94,51 +97,74 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + pattern + "/?$")
 
 
-@lru_cache(maxsize=1)
-def operations() -> tuple[Operation, ...]:
-    folder = specs_dir() / "hubspot"
-    files = sorted(folder.glob("*.json"))
-    if not files:
-        raise FileNotFoundError(f"no HubSpot OpenAPI files in {folder} (set HUB_SPECS_DIR)")
+@lru_cache(maxsize=16)
+def load_document(path: Path) -> Any:
+    """One JSON or YAML file, parsed once per process (the C YAML loader when available)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return json.loads(text)
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def is_openapi(doc: Any) -> bool:
+    return isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc) and isinstance(doc.get("paths"), dict)
+
+
+def document_operations(doc: dict[str, Any], name: str = "definition") -> tuple[Operation, ...]:
+    """The operations of one OpenAPI document (a file's, or one written in Python for a stand-in)."""
+    servers = doc.get("servers") or [{}]
+    base = urlsplit(str(servers[0].get("url", ""))).path.rstrip("/") if "openapi" in doc \
+        else str(doc.get("basePath", "")).rstrip("/")
     ops: list[Operation] = []
-    for path in files:
-        doc = json.loads(path.read_text())
-        for template, item in doc.get("paths", {}).items():
-            for method, op in item.items():
-                if method in ("get", "post", "put", "patch", "delete"):
-                    ops.append(Operation(method.upper(), template, path.name, op, doc))
+    for template, item in doc.get("paths", {}).items():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                if "parameters" in item:    # path-item parameters apply to every operation below it
+                    op = {**op, "parameters": [*item["parameters"], *op.get("parameters", [])]}
+                ops.append(Operation(method.upper(), template, name, op, doc, base))
     return tuple(ops)
 
 
-def _normalise_path(url_or_path: str) -> tuple[str, dict[str, list[str]]]:
+@lru_cache(maxsize=32)
+def folder_operations(folder: Path) -> tuple[Operation, ...]:
+    """Every operation of the OpenAPI/Swagger documents in a folder, read once (empty: none there)."""
+    ops: list[Operation] = []
+    for path in sorted([*folder.glob("*.json"), *folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            doc = load_document(path)
+        except (ValueError, OSError):
+            continue
+        if is_openapi(doc):
+            ops.extend(document_operations(doc, path.name))
+    return tuple(ops)
+
+
+def normalise_path(url_or_path: str) -> tuple[str, dict[str, list[str]]]:
+    """The path and query of a real URL, a bare path or a sandbox URL (read from after ``/sandbox/<slug>/api``)."""
     parts = urlsplit(url_or_path)
     path = parts.path or "/"
-    marker = re.search(r"/sandbox/hubspot/api(?=/)", path)
+    marker = re.search(r"/sandbox/[^/]+/api(?=/)", path)
     if marker:
         path = path[marker.end():]
     return path, parse_qs(parts.query, keep_blank_values=True)
 
 
-def _candidates(path: str) -> list[str]:
-    """The path and its variant with the object type written as a name or an id (deals <-> 0-3)."""
-    out = [path]
-    match = re.match(r"^(/crm/v3/objects/)([^/]+)(.*)$", path)
-    if match:
-        name = match.group(2)
-        other = OBJECT_TYPE_IDS.get(name) or _IDS_TO_NAMES.get(name)
-        if other:
-            out.append(match.group(1) + other + match.group(3))
-    return out
-
-
-def find_operation(method: str, url_or_path: str) -> tuple[Operation | None, dict[str, str]]:
-    path, _ = _normalise_path(url_or_path)
+def match_operation(ops: tuple[Operation, ...], method: str, url_or_path: str,
+                    variants: Variants | None = None) -> tuple[Operation | None, dict[str, str]]:
+    """The operation of ``ops`` a request hits (most literal segments wins) and its path values; the path's
+    ``variants`` are tried after it."""
+    path, _ = normalise_path(url_or_path)
     best: tuple[int, Operation, dict[str, str]] | None = None
-    for candidate in _candidates(path):
-        for op in operations():
+    for candidate in [path, *(variants(path) if variants else [])]:
+        for op in ops:
             if op.method != method.upper():
                 continue
-            match = op.regex.match(candidate)
+            if op.base and (candidate == op.base or candidate.startswith(op.base + "/")):
+                match = op.regex.match(candidate[len(op.base):] or "/")
+            else:
+                match = op.regex.match(candidate)
             if match and (best is None or op.literal_segments > best[0]):
                 names = re.findall(r"\{([^}]+)\}", op.template)
                 values = dict(zip(names, (unquote(v) for v in match.groups()), strict=True))
@@ -146,20 +172,20 @@ def find_operation(method: str, url_or_path: str) -> tuple[Operation | None, dic
     return (best[1], best[2]) if best else (None, {})
 
 
-def check_request(method: str, url_or_path: str, body: Any = NO_BODY, *,
-                  strict: bool = True) -> tuple[Operation | None, list[Problem]]:
-    """The operation matched and every problem of the request against its official definition."""
-    op, path_values = find_operation(method, url_or_path)
+def check_request_in(ops: tuple[Operation, ...], method: str, url_or_path: str, body: Any = NO_BODY, *,
+                     strict: bool = True, source: str = "the API definition",
+                     variants: Variants | None = None) -> tuple[Operation | None, list[Problem]]:
+    """The operation of ``ops`` matched and every problem of the request against it."""
+    op, path_values = match_operation(ops, method, url_or_path, variants)
     if op is None:
-        path, _ = _normalise_path(url_or_path)
-        return None, [Problem("$", f"no operation {method.upper()} {path} in the HubSpot OpenAPI definitions",
-                              kind="operation")]
+        path, _ = normalise_path(url_or_path)
+        return None, [Problem("$", f"no operation {method.upper()} {path} in {source}", kind="operation")]
     problems: list[Problem] = []
     for param in op.parameters("path"):
         value = path_values.get(param["name"])
         if value is not None:
             _check_scalar_param(op.doc, param, value, "path", problems)
-    _, query = _normalise_path(url_or_path)
+    _, query = normalise_path(url_or_path)
     for param in op.parameters("query"):
         if param.get("required") and param["name"] not in query:
             problems.append(Problem(f"query:{param['name']}", "required query parameter is missing", kind="required"))
@@ -177,13 +203,70 @@ def check_request(method: str, url_or_path: str, body: Any = NO_BODY, *,
     return op, problems
 
 
-def validate_hubspot_request(method: str, url_or_path: str, body: Any = None, *, strict: bool = True) -> list[str]:
-    """Contract check: problems of a HubSpot request against the official OpenAPI files ([] = valid).
+class Checks:
+    """An official definition a request is checked against (``Spec`` here, ``fern.Spec``)."""
 
-    ``url_or_path`` may be a real URL (https://api.hubapi.com/...), a sandbox URL or a bare path; ``body`` is
-    the decoded JSON body (None = no body)."""
-    _, problems = check_request(method, url_or_path, NO_BODY if body is None else body, strict=strict)
-    return [str(p) for p in problems]
+    def check_request(self, method: str, url_or_path: str, body: Any = NO_BODY) -> tuple[Any, list[Problem]]:
+        raise NotImplementedError
+
+    def problems(self, method: str, url_or_path: str, body: Any = None) -> list[str]:
+        """Contract check: the problems of a request as readable strings ([] = valid). ``url_or_path`` may be
+        a real URL, a sandbox URL or a bare path; ``body`` is the decoded JSON body (None = no body)."""
+        _, found = self.check_request(method, url_or_path, NO_BODY if body is None else body)
+        return [str(p) for p in found]
+
+
+@dataclass(frozen=True)
+class Spec(Checks):
+    """The OpenAPI files of one provider: ``folder`` under ``$HUB_SPECS_DIR`` (read on first use), the
+    ``name`` problems give it, and its path ``variants``."""
+
+    folder: str | Path
+    name: str = "the API definition"
+    variants: Variants | None = None
+
+    def operations(self) -> tuple[Operation, ...]:
+        folder = specs_dir() / self.folder
+        ops = folder_operations(folder)
+        if not ops:
+            raise FileNotFoundError(f"no OpenAPI files in {folder} (set HUB_SPECS_DIR)")
+        return ops
+
+    def find_operation(self, method: str, url_or_path: str) -> tuple[Operation | None, dict[str, str]]:
+        return match_operation(self.operations(), method, url_or_path, self.variants)
+
+    def check_request(self, method: str, url_or_path: str, body: Any = NO_BODY) -> tuple[Any, list[Problem]]:
+        return check_request_in(self.operations(), method, url_or_path, body, source=self.name,
+                                variants=self.variants)
+
+
+def folder_spec(folder: str | Path) -> Checks | None:
+    """The definition ``$HUB_SPECS_DIR/<folder>`` holds: a Fern definition (``__package__.yml``), OpenAPI
+    files, or None."""
+    path = specs_dir() / folder
+    if (path / "__package__.yml").exists():
+        from services.sandbox import fern
+
+        return fern.Spec(folder, f"the definition in {path.name}/")
+    if path.is_dir() and folder_operations(path):
+        return Spec(folder, f"the definitions in {path.name}/")
+    return None
+
+
+def request_problems(slug: str, method: str, url: str, body: Any = None) -> list[str] | None:
+    """Contract check of a request to the real provider URL against the provider's official definition (its
+    sandbox's ``spec``, else what ``$HUB_SPECS_DIR/<slug>/`` holds): its problems ([] = valid), or None when
+    there is no definition the Hub can read."""
+    from services import sandbox
+
+    provider = sandbox.providers().get(slug)
+    spec = provider.spec if provider is not None and provider.spec is not None else folder_spec(slug)
+    if spec is None:
+        return None
+    try:
+        return spec.problems(method, url, body)
+    except FileNotFoundError:
+        return None
 
 
 # --------------------------------------------------------------------------- schema subset validator
@@ -203,6 +286,11 @@ def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str, Any
         if seen > 50:
             raise ValueError(f"$ref loop at {ref}")
     return schema, name
+
+
+def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema with its ``$ref`` chain followed (the stand-in reads response schemas with it)."""
+    return _resolve(doc, schema)[0]
 
 
 def json_type(value: Any) -> str:

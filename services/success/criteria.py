@@ -22,7 +22,7 @@ from services.build import tracker
 from services.build.evidence import registered_executors
 from services.catalog import load_catalog
 from services.demand import ranking
-from services.guides.publishing import guide_states
+from services.guides.state import guide_states
 from services.success.availability import available_since
 from services.success.criterion import Criterion
 
@@ -34,8 +34,9 @@ TOP10_COLUMNS = ["rank", "slug", "name", "status", "checklist", "done", "applica
 
 def seed_top10(session: Session) -> list[tuple[int, str]]:
     """(rank, slug) of the seed's named Top 10 (the catalog's top10_rank)."""
-    return list(session.execute(select(Integration.top10_rank, Integration.slug)
-                                .where(Integration.top10_rank.is_not(None)).order_by(Integration.top10_rank)).all())
+    rows = session.execute(select(Integration.top10_rank, Integration.slug)
+                           .where(Integration.top10_rank.is_not(None)).order_by(Integration.top10_rank))
+    return [(rank, slug) for rank, slug in rows if rank is not None]
 
 
 def demand_top10(session: Session) -> list[tuple[int, str]]:

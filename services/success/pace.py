@@ -83,9 +83,9 @@ def progress(session: Session) -> dict[str, Progress]:
     for integration_id, key, at in session.execute(
             select(ChecklistEvent.integration_id, ChecklistEvent.item_key, ChecklistEvent.created_at)
             .where(ChecklistEvent.to_state.in_(("done", "not_applicable")))):
-        step = step_of.get(key)
-        if step in BUILD_STEPS:
-            k = (integration_id, step)
+        closed_step = step_of.get(key)
+        if closed_step in BUILD_STEPS:
+            k = (integration_id, closed_step)
             last_close[k] = max(last_close.get(k, at), at)
     result = {}
     for i in session.scalars(select(Integration)):

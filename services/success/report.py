@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
+from services.core.csv_export import frame_to_csv
 from services.success.availability import burnup_frame, status_counts
 from services.success.credential_flows import credential_flows_criterion
 from services.success.criteria import breadth_criterion, documentation_criterion, executors_criterion, top10_criteria
@@ -48,7 +50,8 @@ def _day(value: datetime | None) -> str:
 
 def figures_frame(report: Report) -> pd.DataFrame:
     """The page's numbers in one long table: criteria, pipeline, forecast, pace and the burn-up."""
-    rows = [{"section": "report", "figure": "as of", "value": report.as_of.isoformat(timespec="seconds")}]
+    rows: list[dict[str, Any]] = [{"section": "report", "figure": "as of",
+                                   "value": report.as_of.isoformat(timespec="seconds")}]
     rows += [{"section": "criteria", "figure": f"{c.key}. {c.title}", "value": c.value, "numerator": c.numerator,
               "denominator": c.denominator, "detail": c.note} for c in report.criteria]
     rows += [{"section": "pipeline", "figure": r["status"], "value": r["integrations"]}
@@ -74,4 +77,4 @@ def figures_frame(report: Report) -> pd.DataFrame:
 
 
 def figures_csv(report: Report) -> str:
-    return figures_frame(report).to_csv(index=False)
+    return frame_to_csv(figures_frame(report))

@@ -1,1 +1,2 @@
-"""Inbound webhooks (triggers), the Zapier REST-hook API and signed outbound deliveries (issue 9)."""
+"""Inbound webhooks (triggers), provider subscriptions and outbound deliveries (issue 9); what is provider-specific
+comes from the provider folders' ``webhooks.py`` through services/webhooks/hooks.py."""

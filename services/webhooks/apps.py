@@ -1,17 +1,16 @@
 """The Hub's own apps at providers: where app-level webhook credentials live, and which secrets sign deliveries.
 
-**HubSpot** webhooks belong to the Hub's (legacy) public app, not to a customer's connection: one target URL
-per app and one set of subscriptions per app, for every portal that installed it (V: developers.hubspot.com
-webhooks guide, "configured for a public app, not individual accounts"), managed with the app developer
-account's API key in the ``hapikey`` query parameter (V: legacy webhooks API reference,
-``/webhooks/v3/{appId}/settings?hapikey=``; securityScheme ``developer_hapikey`` in the v3 spec). The Hub keeps
-one row per (integration, sandbox) in ``provider_apps``: the app id in clear (not a secret) and the developer API
-key sealed by the vault (AAD ``provider_apps:<id>``; staff see the hint only; never logged or audited). Set it
-with ``layers-hub webhooks app set hubspot --app-id ID --developer-key-stdin [--sandbox]``; ``seed --demo``
-gives the sandbox app obviously fake values (``sbx_demo.developer-key``).
+**App-level webhooks** (a provider whose ``WebhookHooks.app`` is set, e.g. HubSpot) belong to the Hub's app at the
+provider, not to a customer's connection: one target URL per app and one set of subscriptions per app, for every
+account that installed it, managed with the app developer account's API key (the provider folder's
+``webhooks.py`` says how). The Hub keeps one row per (integration, sandbox) in ``provider_apps``: the app id in
+clear (not a secret; checked by the provider's ``check_app_id``) and the developer API key sealed by the vault
+(AAD ``provider_apps:<id>``; staff see the hint only; never logged or audited). Set it with ``layers-hub webhooks
+app set <service> --app-id ID --developer-key-stdin [--sandbox]``; ``seed --demo`` gives each sandbox app
+obviously fake values (``sbx_demo.developer-key``, the app id from the provider's ``sandbox_app_id``).
 
-**Signing secrets**: HubSpot v3 (V: providers.md) and Webflow (V: Webflow changelog "Webhook signatures",
-v1 "verifying webhook signatures") sign with the OAuth app's **client secret**. The Hub uses the same client
+**Signing secrets**: app-signed schemes (``SignatureScheme.app_signed``: HubSpot v3 and Webflow, V: providers.md,
+Webflow changelog "Webhook signatures") sign with the OAuth app's **client secret**. The Hub uses the same client
 secret as its OAuth flow (``HUB_OAUTH_<SLUG>_CLIENT_SECRET``; the sandbox's public test client
 ``sbx_secret_<slug>`` for sandbox connections), so there is one place to rotate it. ``signing_secrets`` adds it
 to a connection's own webhook secrets for OAuth connections of those providers.
@@ -19,7 +18,6 @@ to a connection's own webhook secrets for OAuth connections of those providers.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,10 +33,9 @@ from services.connect.vault import Sealed, aad, get_vault, hint
 from services.core import audit
 from services.core.errors import InvalidInput
 from services.core.integrations import get_integration
+from services.webhooks import hooks
 
 TABLE = "provider_apps"
-APP_SERVICES = ("hubspot",)          # providers whose webhooks are managed at the app level
-APP_SIGNED = ("hubspot_v3", "webflow")   # schemes signed with the OAuth app's client secret
 SANDBOX_DEVELOPER_KEY = "sbx_demo.developer-key"   # the sandbox rule: account "demo" (obviously fake)
 
 
@@ -70,11 +67,11 @@ def _row(session: Session, service: str, sandbox: bool) -> ProviderApp | None:
 def set_app(session: Session, *, actor: str, service: str, app_id: str, developer_api_key: str,
             sandbox: bool = False) -> AppInfo:
     """Store (or replace) the Hub's app id and sealed developer API key for ``service``; audited (hint only)."""
-    if service not in APP_SERVICES:
-        raise InvalidInput(f"the Hub keeps app-level webhook credentials only for {', '.join(APP_SERVICES)}")
-    app_id = str(app_id).strip()
-    if not re.fullmatch(r"\d{1,10}", app_id) or int(app_id) > 2**31 - 1:   # V: appId is int32 in the v3 spec
-        raise InvalidInput("the HubSpot app id is a number (Developer account → Apps → the app's App ID)")
+    app = hooks.app_hooks(service)
+    if app is None:
+        raise InvalidInput("the Hub keeps app-level webhook credentials only for "
+                           f"{', '.join(hooks.app_level_services())}")
+    app_id = app.check_app_id(str(app_id).strip())
     developer_api_key = developer_api_key.strip()
     if len(developer_api_key) < 8:
         raise InvalidInput("the developer API key looks too short")
@@ -124,7 +121,7 @@ def list_apps(session: Session) -> list[AppInfo]:
 
 
 def client_secret(service: str, *, sandbox: bool) -> str | None:
-    """The OAuth app's client secret (what HubSpot v3 and Webflow sign with), or None when not configured."""
+    """The OAuth app's client secret (what app-signed schemes sign with), or None when not configured."""
     return client_credentials(service, sandbox=sandbox)[1]
 
 
@@ -135,21 +132,25 @@ def signing_secrets(service: str, conn: Connection) -> list[str]:
         scheme = load_catalog().get(service).auth.signature
     except (KeyError, ValueError):
         return []
-    if scheme not in APP_SIGNED or conn.auth_type != "oauth2":
+    own = hooks.scheme(scheme)
+    if own is None or not own.app_signed or conn.auth_type != "oauth2":
         return []
     secret = client_secret(service, sandbox=conn.sandbox)
     return [secret] if secret else []
 
 
 def seed_sandbox_apps(session: Session, *, actor: str = "system") -> int:
-    """Give the sandbox HubSpot app obviously fake credentials (demo); returns how many rows were created."""
-    from services.sandbox import hubspot_webhooks
-
-    if _row(session, "hubspot", True) is not None:
-        return 0
-    set_app(session, actor=actor, service="hubspot", app_id=str(hubspot_webhooks.app_id("demo")),
-            developer_api_key=SANDBOX_DEVELOPER_KEY, sandbox=True)
-    return 1
+    """Give each sandbox app (providers with app-level webhooks and a sandbox app id) obviously fake credentials
+    (demo); returns how many rows were created."""
+    created = 0
+    for service in hooks.app_level_services():
+        app = hooks.app_hooks(service)
+        if app is None or app.sandbox_app_id is None or _row(session, service, True) is not None:
+            continue
+        set_app(session, actor=actor, service=service, app_id=app.sandbox_app_id(),
+                developer_api_key=SANDBOX_DEVELOPER_KEY, sandbox=True)
+        created += 1
+    return created
 
 
 def describe(info: AppInfo) -> dict[str, str]:

@@ -1,35 +1,24 @@
-"""Layers → n8n / Make / Zapier: trigger by webhook URL (executors/providers/bridge.py does the POST with
-the tool's own auth), and for n8n read the execution's result through the public API when the workflow
-answers with an execution id (a "Respond to Webhook" node returning ``{{$execution.id}}``)."""
+"""Layers → workflow tools bridged by webhook (n8n, Make, Zapier): run the provider's trigger action (its
+``WebhookHooks.bridge``; services/runtime/executors/bridge.py does the POST with the tool's own auth), then, when
+the provider has a ``fetch_result`` hook, read the run's result (n8n: the execution, through its public API)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.runtime.executors.run import run_action
-
-TRIGGER_ACTIONS = {"n8n": "trigger_workflow", "make": "trigger_scenario", "zapier": "trigger_zap"}
-
-
-def execution_id(response: Any) -> str | None:
-    if not isinstance(response, dict):
-        return None
-    value = response.get("executionId") or response.get("execution_id")
-    return str(value) if value not in (None, "") else None
+from services.webhooks import hooks
 
 
 def trigger(service: str, connection_id: int, payload: dict[str, Any], *, mode: str = "live",
             fetch_result: bool = True, **options: Any) -> dict[str, Any]:
-    """Run the connection's trigger action; for n8n also fetch the execution when an id comes back."""
-    action = TRIGGER_ACTIONS.get(service)
-    if action is None:
-        raise ValueError(f"{service} is not a webhook bridge (n8n, make, zapier)")
-    run = run_action(connection_id, action, {"payload": payload}, mode=mode, service=service, **options)
+    """Run the connection's trigger action; also fetch the result where the provider can say what it was."""
+    bridge = hooks.bridge(service)
+    if bridge is None:
+        raise ValueError(f"{service} is not a webhook bridge ({', '.join(hooks.bridges())})")
+    run = run_action(connection_id, bridge.trigger_action, {"payload": payload}, mode=mode, service=service,
+                     **options)
     result: dict[str, Any] = {"trigger": run.as_dict(), "execution": None}   # exchanges already redacted
-    if not (run.ok and fetch_result and service == "n8n" and run.output):
-        return result
-    ident = execution_id(run.output.get("response"))
-    if ident is not None:
-        result["execution"] = run_action(connection_id, "get_execution", {"execution_id": ident}, mode=mode,
-                                         service=service, **options).as_dict()
+    if run.ok and fetch_result and bridge.fetch_result is not None and run.output:
+        result["execution"] = bridge.fetch_result(connection_id, run.output, mode=mode, service=service, **options)
     return result

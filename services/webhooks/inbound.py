@@ -5,14 +5,17 @@ answer (route background task) and on "Replay" from the inbox page. Nothing is s
 connections, oversized or malformed bodies, or failed verifications (a known connection gets a
 ``webhook_rejections`` row naming why, without the body).
 
-Schemes (catalog ``auth.signature``): hubspot_v3, calendly, webflow, standard_webhooks (HMAC, timestamp
-tolerance 5 minutes), shared_header (n8n / Make / Zapier / WordPress plugin: ``X-Layers-Webhook-Secret``
-or the connection's ``webhook_header``), url_secret (Mailchimp audiences, ActiveCampaign: ``?secret=``).
+Schemes (catalog ``auth.signature``): the generic standard_webhooks (HMAC, timestamp tolerance 5 minutes),
+shared_header (n8n / Make / Zapier / WordPress plugin: ``X-Layers-Webhook-Secret`` or the connection's
+``webhook_header``) and url_secret (Mailchimp audiences, ActiveCampaign: ``?secret=``), and the providers' own
+(hubspot_v3, calendly, webflow), registered in their folders' ``webhooks.py`` (services/webhooks/hooks.py).
 The keys are the connection's live webhook secrets (services/credentials/webhook_secrets.py), so a
-rotation keeps the previous secret valid for its overlap window, plus, for OAuth connections of HubSpot and
-Webflow, the OAuth app's client secret they sign with (services/webhooks/apps.py). ``receive_app`` serves
-HubSpot's app-level URL ``/hooks/hubspot/apps/<app id>`` and stores each event on the connection(s) of its
-``portalId``.
+rotation keeps the previous secret valid for its overlap window, plus, for OAuth connections of providers whose
+scheme is app-signed (HubSpot, Webflow), the OAuth app's client secret (services/webhooks/apps.py). A provider's
+``url_probe`` hook lets a URL check through unverified (Mailchimp's GET). ``receive_app`` serves the app-level URL
+``/hooks/<service>/apps/<app id>`` of providers with ``WebhookHooks.app`` (HubSpot) and stores each event on the
+connection(s) of its install (HubSpot: its ``portalId``). ``handle`` queues the outbound deliveries of a handled
+event through the provider that contributes them (Zapier REST hooks).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from services.connect.signatures import SignatureError
 from services.connect.webhook_secrets import live_webhook_secrets
 from services.core import audit
 from services.core.errors import NotFound
-from services.webhooks import apps
+from services.webhooks import apps, hooks
 from services.webhooks.triggers import map_event, split
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024            # 1 MiB; larger deliveries get 413 before they are read in full
 SHARED_HEADER = "X-Layers-Webhook-Secret"
 URL_SECRET_PARAM = "secret"
-SCHEMES = ("hubspot_v3", "calendly", "webflow", "standard_webhooks", "shared_header", "url_secret")
 _SECRET_KEY = re.compile(r"(pass(word)?|secret|token|api[_-]?key|authorization|signature|credential)", re.I)
 REDACTED = "[redacted]"
 
@@ -149,12 +151,9 @@ def verify(scheme: str, secrets: list[str], *, conn: Connection, method: str, ur
     """Raise SignatureError (with the failed check) unless the delivery is authentic and fresh."""
     if not secrets:
         raise SignatureError("the connection has no webhook secret yet (create one on the Connections page)")
-    if scheme == "hubspot_v3":
-        signatures.verify_hubspot_v3(secrets, method=method, uri=url, body=body, headers=headers, now=now)
-    elif scheme == "calendly":
-        signatures.verify_calendly(secrets, body=body, headers=headers, now=now)
-    elif scheme == "webflow":
-        signatures.verify_webflow(secrets, body=body, headers=headers, now=now)
+    own = hooks.scheme(scheme)
+    if own is not None:
+        own.verify(secrets, method=method, url=url, body=body, headers=headers, now=now)
     elif scheme == "standard_webhooks":
         signatures.verify_standard(secrets, body=body, headers=headers, now=now)
     elif scheme == "shared_header":
@@ -187,12 +186,12 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
     if conn.status == "revoked":
         return Outcome(410, f"connection {connection_id} is revoked")
     scheme = scheme_for(service)
-    if service == "mailchimp" and (method == "GET" or not body):
-        return Outcome(200, "webhook URL validated")   # Mailchimp checks the URL with a GET (or empty POST)
+    if hooks.url_probe(service, method, body):
+        return Outcome(200, "webhook URL validated")   # e.g. Mailchimp checks the URL with a GET (or empty POST)
     if method != "POST":
         return Outcome(405, "only POST is accepted")
     # The connection's own secrets, plus the OAuth app's client secret where the provider signs with it
-    # (HubSpot v3, Webflow: services/webhooks/apps.py).
+    # (an app-signed scheme: services/webhooks/apps.py).
     secrets = live_webhook_secrets(session, conn.id) + apps.signing_secrets(service, conn)
     try:
         verify(scheme or "", secrets, conn=conn, method=method, url=url,
@@ -234,66 +233,70 @@ def _store(session: Session, conn: Connection, service: str, scheme: str,
         outcome.event_ids.append(event.id)
 
 
-APP_ROUTED = ("hubspot",)   # providers that send every install's events to one app-level URL
-
-
 def app_url(base_url: str, service: str, app_id: str) -> str:
-    """The app-level target URL (HubSpot app webhook settings): ``/hooks/<service>/apps/<app id>``."""
+    """The app-level target URL (the provider app's webhook settings): ``/hooks/<service>/apps/<app id>``."""
     return f"{base_url.rstrip('/')}/hooks/{service}/apps/{app_id}"
 
 
-def _portal_connections(session: Session, service: str, sandbox: bool) -> dict[str, list[Connection]]:
-    """OAuth connections (not revoked) of ``service`` by the portal (hub) id they learned from the token
-    response or at Subscribe. Read in Python: the hub id sits in a JSON column; a provider has few connections
-    compared with events, and an index on a JSON path differs between SQLite and PostgreSQL."""
+def _account_connections(session: Session, service: str, sandbox: bool,
+                         app: hooks.AppWebhooks) -> dict[str, list[Connection]]:
+    """OAuth connections (not revoked) of ``service`` by the install (account) they were made in, e.g. the
+    HubSpot hub id learned from the token response or at Subscribe. Read in Python: the id sits in a JSON column;
+    a provider has few connections compared with events, and an index on a JSON path differs between SQLite and
+    PostgreSQL."""
     rows = session.scalars(select(Connection).join(Integration, Integration.id == Connection.integration_id)
                            .where(Integration.slug == service, Connection.sandbox == sandbox,
                                   Connection.auth_type == "oauth2", Connection.status != "revoked")
                            .order_by(Connection.id)).all()
     out: dict[str, list[Connection]] = {}
     for conn in rows:
-        hub_id = (conn.provider_metadata or {}).get("hub_id") or (conn.config or {}).get("hub_id")
-        if hub_id is not None:
-            out.setdefault(str(hub_id), []).append(conn)
+        account = app.connection_account(conn)
+        if account is not None:
+            out.setdefault(str(account), []).append(conn)
     return out
 
 
 def receive_app(session: Session, *, service: str, app_id: str, method: str, url: str,
                 headers: Mapping[str, str], body: bytes, now: float | None = None) -> Outcome:
-    """``POST /hooks/<service>/apps/<app id>``: HubSpot sends the events of every portal that installed the app to
-    the app's one target URL. Verify with the app's client secret (HubSpot v3), then store each event on the
-    connection(s) whose hub id is the event's ``portalId``; events of portals without a connection are counted
-    and dropped (answered 200, so HubSpot does not retry them). A failed verification is stored as the app's
-    rejection (``webhook_rejections.app_id``, no connection) and shown in the inbox."""
+    """``POST /hooks/<service>/apps/<app id>``: a provider with app-level webhooks (``WebhookHooks.app``, e.g.
+    HubSpot) sends the events of every install of the app to the app's one target URL. Verify with the app's
+    client secret (the provider's app-signed scheme), then store each event on the connection(s) of the event's
+    install (HubSpot: the connection whose hub id is the event's ``portalId``); events of installs without a
+    connection are counted and dropped (answered 200, so the provider does not retry them). A failed verification
+    is stored as the app's rejection (``webhook_rejections.app_id``, no connection) and shown in the inbox."""
     if len(body) > MAX_BODY:
         return Outcome(413, f"payload over {MAX_BODY} bytes")
-    app = apps.find_app(session, service, app_id) if service in APP_ROUTED else None
-    if app is None:
+    routing = hooks.app_hooks(service)
+    app = apps.find_app(session, service, app_id) if routing is not None else None
+    if routing is None or app is None:
         return Outcome(404, f"unknown {service} app {app_id}")
     if method != "POST":
         return Outcome(405, "only POST is accepted")
+    scheme = scheme_for(service) or ""
     secret = apps.client_secret(service, sandbox=app[1])
     try:
         if not secret:
             raise SignatureError("the app's OAuth client secret is not configured")
-        signatures.verify_hubspot_v3([secret], method=method, uri=url, body=body, headers=headers, now=now)
+        own = hooks.scheme(scheme)
+        if own is None or not own.app_signed:
+            raise SignatureError(f"no app-signed signature scheme for this integration ({scheme})")
+        own.verify([secret], method=method, url=url, body=body, headers=headers, now=now)
         payload = parse_body(body, {k.lower(): v for k, v in headers.items()}.get("content-type", ""))
     except SignatureError as exc:
         return _reject(session, service, 401, f"verification failed: {exc}", app_id=app_id)
     except Rejected as exc:
         return _reject(session, service, exc.status, exc.reason, app_id=app_id)
     items = split(service, payload, headers)
-    by_portal: dict[str, list[tuple[int, tuple[str | None, str | None, Any]]]] = {}
+    by_account: dict[str, list[tuple[int, tuple[str | None, str | None, Any]]]] = {}
     for index, event in enumerate(items):
-        portal = event[2].get("portalId") if isinstance(event[2], dict) else None
-        by_portal.setdefault(str(portal), []).append((index, event))
-    connections = _portal_connections(session, service, app[1])
+        by_account.setdefault(str(routing.event_account(event[2])), []).append((index, event))
+    connections = _account_connections(session, service, app[1], routing)
     outcome, unmatched = Outcome(200, "accepted"), 0
-    for portal, group in by_portal.items():
-        targets = connections.get(portal, [])
+    for account, group in by_account.items():
+        targets = connections.get(account, [])
         unmatched += 0 if targets else len(group)
         for conn in targets:
-            _store(session, conn, service, "hubspot_v3", group, len(items), body, outcome)
+            _store(session, conn, service, scheme, group, len(items), body, outcome)
     if unmatched:
         log.info("webhook: %s app %s: %s event(s) for portals without a connection", service, app_id, unmatched)
         outcome.message = f"accepted; {unmatched} event(s) for portals without a connection were dropped"
@@ -303,11 +306,9 @@ def receive_app(session: Session, *, service: str, app_id: str, method: str, url
 
 
 def handle(session: Session, event: WebhookEvent) -> list[int]:
-    """Map the stored event to its trigger and queue deliveries to the Zapier hooks subscribed to it.
+    """Map the stored event to its trigger and queue its outbound deliveries (the REST hooks subscribed to it).
 
-    Returns the queued delivery ids: the caller sends them (``zapier.send``) after committing."""
-    from services.webhooks import zapier
-
+    Returns the queued delivery ids: the caller sends them (``hooks.send``) after committing."""
     event.attempts += 1
     event.handled_at = utcnow()
     try:
@@ -318,7 +319,7 @@ def handle(session: Session, event: WebhookEvent) -> list[int]:
         event.trigger, event.output = mapped
         event.status, event.error = "handled", None
         with session.begin_nested():
-            return zapier.fan_out(session, event)
+            return hooks.fan_out(session, event)
     except Exception as exc:  # a handler bug marks the event failed (replayable), never loses it
         event.status, event.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
         log.warning("webhook event %s failed: %s", event.id, type(exc).__name__)
@@ -328,18 +329,17 @@ def handle(session: Session, event: WebhookEvent) -> list[int]:
 def handle_events(event_ids: list[int], db_url: str | None = None) -> None:
     """After the 2xx: handle each received event (own transaction), then send its deliveries."""
     from db.session import session_scope
-    from services.webhooks import zapier
 
     for event_id in event_ids:
         with session_scope(db_url) as session:
             event = session.get(WebhookEvent, event_id)
             queued = handle(session, event) if event is not None and event.status == "received" else []
-        zapier.send(queued, db_url=db_url)
+        hooks.send(queued, db_url=db_url)
 
 
 def replay(session: Session, *, actor: str, event_id: int) -> tuple[WebhookEvent, list[int]]:
     """Run a stored event through its handler again (inbox page, CLI); audited. Returns the event and the
-    queued delivery ids, which the caller sends with ``zapier.send`` after its unit of work commits."""
+    queued delivery ids, which the caller sends with ``hooks.send`` after its unit of work commits."""
     event = session.get(WebhookEvent, event_id)
     if event is None:
         raise NotFound(f"webhook event {event_id} not found")

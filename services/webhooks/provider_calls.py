@@ -1,6 +1,7 @@
-"""Calls the Hub makes at a provider to subscribe or unsubscribe webhooks (services/webhooks/subscribe.py and
-subscribe_hubspot.py): a refusal becomes ``InvalidInput`` quoting the provider, the redacted exchanges are
-kept for the page and the CLI, and the catalog's request paths are filled."""
+"""Calls the Hub makes at a provider to subscribe or unsubscribe webhooks (the providers' ``Subscriber`` hooks in
+services/providers/<slug>/webhooks.py, driven by services/webhooks/subscribe.py): a refusal becomes ``InvalidInput``
+quoting the provider, the redacted exchanges are kept for the page and the CLI, and the catalog's request paths
+are filled."""
 
 from __future__ import annotations
 

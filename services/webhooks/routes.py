@@ -1,4 +1,7 @@
-"""HTTP routes of the webhook feature (added by services/routes.build_routes). Thin: DB work in a thread."""
+"""HTTP routes of the webhook feature (added by services/server/routes.build_routes). Thin: DB work in a thread.
+
+The inbound routes are generic; a provider's own routes (e.g. Zapier's REST-hook API) come from its
+``WebhookHooks.routes`` (services/webhooks/hooks.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +17,12 @@ from starlette.routing import BaseRoute, Route
 
 from db.session import session_scope
 from services.core.config import load_settings
-from services.core.errors import InvalidInput, NotFound
-from services.webhooks import inbound, zapier
+from services.webhooks import hooks, inbound
 
 log = logging.getLogger(__name__)
 
 
-def _error(status: int, message: str) -> JSONResponse:
+def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"ok": False, "message": message}, status_code=status)
 
 
@@ -39,7 +41,7 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 
 
 def _public_url(request: Request) -> str:
-    """The URL the provider signed (HubSpot v3): the Hub's public base URL, not the proxy-facing one."""
+    """The URL the provider signed (some schemes sign it): the Hub's public base URL, not the proxy-facing one."""
     query = request.url.query
     return load_settings().base_url + request.url.path + (f"?{query}" if query else "")
 
@@ -56,8 +58,8 @@ async def hook_route(request: Request) -> Response:
 
 
 async def app_hook_route(request: Request) -> Response:
-    """``POST /hooks/<service>/apps/<app_id>``: one app-level URL for every portal (HubSpot), dispatched by
-    ``portalId`` to the connections (services/webhooks/inbound.receive_app)."""
+    """``POST /hooks/<service>/apps/<app_id>``: one app-level URL for every install (e.g. every HubSpot portal),
+    dispatched to the connections of each event's install (services/webhooks/inbound.receive_app)."""
     return await _accept(request, inbound.receive_app, app_id=request.path_params["app_id"])
 
 
@@ -66,68 +68,23 @@ async def _accept(request: Request, receiver: Any, **target: Any) -> Response:
     try:
         body = await _read_limited(request, inbound.MAX_BODY)
     except ClientDisconnect:
-        return _error(400, "client disconnected")
+        return error(400, "client disconnected")
     if body is None:
-        return _error(413, f"payload over {inbound.MAX_BODY} bytes")
+        return error(413, f"payload over {inbound.MAX_BODY} bytes")
     try:
         outcome = await anyio.to_thread.run_sync(partial(
             _receive, receiver, service=service, method=request.method, url=_public_url(request),
             headers=dict(request.headers), body=body, **target))
     except Exception as exc:  # never a traceback to the sender
         log.error("webhook receive failed: %s", type(exc).__name__)
-        return _error(500, "internal error")
+        return error(500, "internal error")
     task = None
     if outcome.event_ids:
         task = BackgroundTask(anyio.to_thread.run_sync, partial(inbound.handle_events, outcome.event_ids))
     return JSONResponse(outcome.body, status_code=outcome.status, background=task)
 
 
-def _zapier_call(request: Request, fn: Any) -> Any:
-    with session_scope() as session:
-        conn = zapier.authenticate(session, request.headers.get("x-layers-connection"),
-                                   request.headers.get("x-layers-key"))
-        return fn(session, conn)
-
-
-async def _zapier(request: Request, fn: Any, status: int = 200) -> Response:
-    try:
-        result = await anyio.to_thread.run_sync(partial(_zapier_call, request, fn))
-    except zapier.Unauthorized as exc:
-        return _error(401, str(exc))
-    except NotFound as exc:
-        return _error(404, str(exc))
-    except InvalidInput as exc:
-        return _error(400, str(exc))
-    return Response(status_code=204) if result is None else JSONResponse(result, status_code=status)
-
-
-async def zapier_hooks_route(request: Request) -> Response:
-    if request.method == "GET":
-        return await _zapier(request, lambda s, c: zapier.list_hooks(s, c))
-    try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, "expected a JSON body {event, target_url}")
-    if not isinstance(body, dict) or not isinstance(body.get("event"), str) \
-            or not isinstance(body.get("target_url"), str):
-        return _error(400, "expected a JSON body {event, target_url}")
-    return await _zapier(request, lambda s, c: zapier.hook_view(
-        zapier.subscribe(s, c, event=body["event"], target_url=body["target_url"])), status=201)
-
-
-async def zapier_hook_route(request: Request) -> Response:
-    hook_id = request.path_params["hook_id"]
-    return await _zapier(request, lambda s, c: zapier.unsubscribe(s, c, hook_id))
-
-
-async def zapier_samples_route(request: Request) -> Response:
-    event = request.path_params["event"]
-    return await _zapier(request, lambda s, c: [zapier.sample(event)])
-
-
 def webhook_routes() -> list[BaseRoute]:
     return [Route("/hooks/{service}/{connection_id:int}", hook_route, methods=["GET", "POST"]),
             Route("/hooks/{service}/apps/{app_id}", app_hook_route, methods=["GET", "POST"]),
-            Route("/api/zapier/hooks", zapier_hooks_route, methods=["GET", "POST"]),
-            Route("/api/zapier/hooks/{hook_id:int}", zapier_hook_route, methods=["DELETE"]),
-            Route("/api/zapier/samples/{event}", zapier_samples_route, methods=["GET"])]
+            *hooks.routes()]

@@ -1,5 +1,6 @@
 """The default executor: builds the request from the catalog's templates (rules in
-services/catalog/spec.py) and maps the response onto the action's output fields."""
+services/catalog/spec.py) and maps the response onto the action's output fields (``output_root`` and each
+output's ``path``, dotted paths into the response body)."""
 
 from __future__ import annotations
 
@@ -78,16 +79,27 @@ def preview_output(outputs: dict[str, FieldSpec]) -> dict[str, Any]:
     return {k: f.example if f.example is not None else placeholder.get(f.type, "…") for k, f in outputs.items()}
 
 
-def map_output(outputs: dict[str, FieldSpec], body: Any) -> dict[str, Any]:
-    """Pick the declared output fields from the response (a list body becomes the first output)."""
+def pick(value: Any, path: str | None) -> Any:
+    """The value at a dotted path (``data.id``; a number indexes a list), or None where the path ends."""
+    for key in path.split(".") if path else ():
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.lstrip("-").isdigit() and -len(value) <= int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
+
+
+def map_output(outputs: dict[str, FieldSpec], body: Any, root: str | None = None) -> dict[str, Any]:
+    """Pick the declared output fields from the response, below ``root`` and at each field's ``path``
+    (default its key). A list or scalar where the outputs are read from becomes the first output."""
     if not outputs:
         return {}
-    if isinstance(body, list):
-        first = next(iter(outputs))
-        return {first: body}
-    if not isinstance(body, dict):
-        return {next(iter(outputs)): body}
-    return {k: body.get(k) for k in outputs}
+    found = pick(body, root)
+    if not isinstance(found, dict):
+        return {next(iter(outputs)): found}
+    return {k: pick(found, f.path or k) for k, f in outputs.items()}
 
 
 def run_declarative(ctx: ActionContext, inputs: dict[str, Any]) -> ActionOutcome:
@@ -98,4 +110,4 @@ def run_declarative(ctx: ActionContext, inputs: dict[str, Any]) -> ActionOutcome
         return ActionOutcome(preview_output(ctx.action.outputs), preview=True)
     body = response.json() if response.content and "json" in response.headers.get("content-type", "") \
         else (response.text or None)
-    return ActionOutcome(map_output(ctx.action.outputs, body))
+    return ActionOutcome(map_output(ctx.action.outputs, body, ctx.action.output_root))

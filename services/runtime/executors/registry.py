@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from services.catalog import load_catalog
+from services.catalog import load_catalog, providers
+from services.runtime.executors.context import ActionContext, ActionOutcome
+from services.runtime.executors.declarative import run_declarative
 
-if TYPE_CHECKING:
-    from services.runtime.executors.context import ActionContext, ActionOutcome
-
-Executor = Callable[["ActionContext", dict[str, Any]], "ActionOutcome"]
+Executor = Callable[[ActionContext, dict[str, Any]], ActionOutcome]
 Kind = Literal["declarative", "hand-written"]
 _HAND_WRITTEN: dict[tuple[str, str], Executor] = {}
 # Executors referenced by name in the catalog (`executor: <name>`) -> the function.
@@ -32,8 +31,8 @@ def executor(service: str, action: str, *, name: str | None = None) -> Callable[
 
 
 def _load_hand_written() -> None:
-    # Importing the package modules runs their @executor decorators.
-    from services.runtime.executors import providers  # noqa: F401
+    # Importing each provider folder's executors.py runs its @executor decorators.
+    providers.load_all("executors")
 
 
 def resolve(service: str, action: str) -> tuple[Kind, Executor]:
@@ -46,8 +45,6 @@ def resolve(service: str, action: str) -> tuple[Kind, Executor]:
         return "hand-written", _HAND_WRITTEN[(service, action)]
     declared = spec.actions[action]
     if declared.executor is None and declared.method and declared.path:
-        from services.runtime.executors.declarative import run_declarative
-
         return "declarative", run_declarative
     raise KeyError(f"no executor registered for {service}.{action}"
                    + (f" (the catalog names {declared.executor!r})" if declared.executor else ""))

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from db.models import Connection, Integration
 from db.session import session_scope
-from services.catalog import load_catalog
+from services.catalog import IntegrationSpec, load_catalog
+from services.catalog.spec import placeholders
 from services.connect.checks import base_url_for, static_auth
 from services.connect.errors import ProviderUnreachable, ReauthRequired
 from services.connect.outbound import Outbound
@@ -29,6 +30,7 @@ from services.runtime.executors.registry import resolve
 from services.runtime.executors.schemas import validate_inputs
 from services.runtime.provider_client import ProviderClient
 from services.runtime.provider_errors import AuthError, IntegrationError, NetworkError
+from services.sandbox import sandbox_account
 
 MODES = ("test", "live")
 
@@ -98,7 +100,8 @@ def connection_client(connection_id: int, *, mode: str = "test", action: str | N
     return client, dict(config), dict(secrets)
 
 
-def pacing_key(spec: Any, base_url: str, connection_id: int, secrets: dict[str, Any], sandbox: bool) -> str:
+def pacing_key(spec: IntegrationSpec, base_url: str, connection_id: int, secrets: dict[str, Any],
+               sandbox: bool) -> str:
     """Whose rate limits a call counts against: the provider account, as far as the Hub can tell.
 
     A sandbox connection's credential names its sandbox account, which is exactly what the sandbox's
@@ -107,9 +110,6 @@ def pacing_key(spec: Any, base_url: str, connection_id: int, secrets: dict[str, 
     budget; on shared API hosts (HubSpot, Calendly, Webflow, Mailchimp's data centre) each connection is
     its own account.
     """
-    from services.catalog.spec import placeholders
-    from services.sandbox import sandbox_account
-
     if sandbox:   # before the host: every sandbox account of a provider shares the sandbox's one host
         credential = next((v for k, v in secrets.items() if k in ("access_token", "api_key", "password",
                                                                   "app_password") and isinstance(v, str)), None)

@@ -1,0 +1,1 @@
+"""One folder per provider (``<slug>/``), found by scanning: see services/catalog/providers.py."""

@@ -1,0 +1,3 @@
+"""ActiveCampaign: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "activecampaign"

@@ -1,0 +1,3 @@
+"""Calendly: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "calendly"

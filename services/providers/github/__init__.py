@@ -1,0 +1,3 @@
+"""GitHub: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "github"

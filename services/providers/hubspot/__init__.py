@@ -1,0 +1,3 @@
+"""HubSpot: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "hubspot"

@@ -1,0 +1,3 @@
+"""Mailchimp: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "mailchimp"

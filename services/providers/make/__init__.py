@@ -1,0 +1,3 @@
+"""Make: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "make"

@@ -1,0 +1,8 @@
+"""The sandbox connection the demo, benchmarks and contract suite use (services/sandbox/fixtures.py)."""
+
+from services.sandbox.fixtures import SandboxFixture
+
+FIXTURE = SandboxFixture(
+    auth_type="webhook",
+    secrets={"api_key": "sbx_{a}.n8n-key", "webhook_secret": "sbx_{a}.n8n-hook"},
+)

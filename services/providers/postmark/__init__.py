@@ -1,0 +1,3 @@
+"""Postmark: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "postmark"

@@ -1,0 +1,3 @@
+"""Salesforce: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "salesforce"

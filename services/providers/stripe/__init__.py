@@ -1,0 +1,3 @@
+"""Stripe: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "stripe"

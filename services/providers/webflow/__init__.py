@@ -1,0 +1,3 @@
+"""Webflow: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "webflow"

@@ -1,0 +1,3 @@
+"""WordPress: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "wordpress"

@@ -1,0 +1,3 @@
+"""Zapier: what its catalog entry cannot say (see services/catalog/providers.py)."""
+
+SLUG = "zapier"
