@@ -1,6 +1,8 @@
 """API health: success and failure rates, latency and error categories from the API call log; alerts; the
 health sweep. Leadership sees it read-only."""
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +19,12 @@ if read_only:
     st.caption(":material/visibility: Read-only view: checks, sweeps and thresholds are run by support and "
                "engineering.")
 
+def age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    return (f"{seconds} s" if seconds < 120 else f"{seconds // 60} min" if seconds < 7200
+            else f"{seconds // 3600} h" if seconds < 172800 else f"{seconds // 86400} days")
+
+
 with unit_of_work() as session:
     logged = metrics.logged_integrations(session)
 c1, c2 = st.columns([2, 3])
@@ -28,14 +36,20 @@ slug = c2.selectbox("Integration", [None, *names], key="ah_integration",
 with unit_of_work() as session:
     frame = metrics.calls_frame(session, window=window, integration=slug)
     open_alerts = metrics.alerts_frame(session)
+    unprocessed, oldest = metrics.unprocessed_events(session)
 
 totals = metrics.totals(frame)
-k1, k2, k3, k4, k5 = st.columns(5)
+k1, k2, k3, k4, k5, k6 = st.columns(6)
 k1.metric("API calls", f"{totals['calls']:,}")
 k2.metric("Success rate", f"{totals['success_rate']:.1%}" if totals["calls"] else "—")
 k3.metric("Latency p50", f"{totals['p50_ms']:.0f} ms" if totals["calls"] else "—")
 k4.metric("Latency p95", f"{totals['p95_ms']:.0f} ms" if totals["calls"] else "—")
 k5.metric("Open alerts", len(open_alerts))
+k6.metric("Unprocessed inbound events", unprocessed,
+          delta=f"oldest: {age(oldest)}" if oldest is not None else None, delta_color="inverse",
+          help="Webhook events answered 2xx but still not handled a minute after they arrived (their handling was "
+               "lost: the process stopped or the database went away). The recovery pass handles them: the server "
+               "runs it every 30 s, cron with `layers-hub webhooks send`.")
 
 timeline = metrics.timeline(frame, window)
 left, right = st.columns(2)

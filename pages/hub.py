@@ -1,13 +1,13 @@
-"""UI entry: page frame, sign-in (OIDC via st.login, or a labelled development sign-in) and
-navigation rebuilt per role so a page a role may not open is never registered for it."""
+"""UI entry: page frame, sign-in (OIDC via st.login; with the sandbox on, against the sandbox identity provider)
+and navigation rebuilt per role so a page a role may not open is never registered for it."""
 
 import streamlit as st
 
 from pages.ui import unit_of_work
 from services.connect import vault
 from services.core.config import load_settings
+from services.people import access as access_service
 from services.people import roles
-from services.people import staff as staff_service
 
 st.set_page_config(page_title="Layers Integration Hub", page_icon=":material/hub:", layout="wide")
 settings = load_settings()
@@ -25,56 +25,71 @@ def oidc_configured() -> bool:
         return False
 
 
-def signed_in_email() -> str | None:
-    if oidc_configured():
-        email = st.user.get("email") if st.user.is_logged_in else None
-        return email if isinstance(email, str) else None
-    return st.session_state.get("dev_email")
+def sandbox_sign_in() -> bool:
+    """app.py points st.login at the sandbox identity provider (/sandbox/oidc/) when the sandbox is on."""
+    return settings.sandbox_enabled and not settings.is_production
+
+
+def identity() -> tuple[str | None, bool | None] | None:
+    """The signed-in identity's (email, email_verified claim), or None when nobody is signed in."""
+    if not oidc_configured() or not st.user.is_logged_in:
+        return None
+    email, verified = st.user.get("email"), st.user.get("email_verified")
+    return (email if isinstance(email, str) else None, verified if isinstance(verified, bool) else None)
 
 
 def sign_in_screen() -> None:
     st.title("Layers Integration Hub")
-    if oidc_configured():
-        st.write("Sign in with your Layers staff account.")
-        st.button("Sign in", type="primary", on_click=st.login, key="oidc_login")
+    if not oidc_configured():
+        hint = "" if settings.is_production else (" For development, run with HUB_SANDBOX=1 (`make run` does) to "
+                                                  "sign in through the local sandbox identity provider.")
+        st.error("No sign-in is configured: add an [auth] section to .streamlit/secrets.toml (see "
+                 f"docs/sign-in.md).{hint}")
         return
-    if settings.is_production:
-        st.error("No sign-in is configured: add an [auth] section to .streamlit/secrets.toml "
-                 "(development sign-in is disabled when HUB_ENV=production).")
-        return
-    st.warning("DEVELOPMENT SIGN-IN: no [auth] section in .streamlit/secrets.toml, so you pick a "
-               "staff user below. Never use this mode in production.", icon=":material/warning:")
-    with unit_of_work() as session:
-        people = staff_service.list_staff(session, active_only=True)
-    if not people:
-        st.error("There are no staff users yet. Run `layers-hub seed --demo` or `make run`.")
-        return
-    choice = st.selectbox("Staff user", people, key="dev_pick",
-                          format_func=lambda s: f"{s.name} — {s.role} ({s.email})")
-    if st.button("Sign in (development)", type="primary", key="dev_login"):
-        st.session_state.dev_email = choice.email
-        st.rerun()
+    if sandbox_sign_in():
+        st.info("SANDBOX SIGN-IN: the identity provider is the Hub's local stand-in (/sandbox/oidc/), where you "
+                "choose who to sign in as. Development only.", icon=":material/science:")
+    st.write("Sign in with your Layers staff account.")
+    st.button("Sign in", type="primary", on_click=st.login, key="oidc_login", icon=":material/login:")
 
 
 def sign_out() -> None:
-    st.session_state.pop("dev_email", None)
-    st.session_state.pop("staff", None)
-    if oidc_configured():
-        st.logout()
+    """Clear this session, then st.logout clears the identity cookie and starts a fresh session."""
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.logout()
 
 
-email = signed_in_email()
-with unit_of_work() as session:
-    me = staff_service.find_active(session, email)
+def no_access_screen() -> None:
+    st.title("Ask an admin for access")
+    st.error(access.message, icon=":material/lock:")
+    st.caption("Admins grant roles on the Staff & roles page. Signing out lets you use another account.")
+    st.button("Sign out", on_click=sign_out, key="no_role_logout", icon=":material/logout:")
 
-if me is None:
-    if email:
-        st.error(f"{email} has no active Hub role. Ask an admin to add you on the Staff & roles page.")
-        st.button("Sign out", on_click=sign_out, key="no_role_logout")
-        st.stop()
-    st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")], position="hidden").run()
+
+who = identity()
+if who is None:
+    # Signed out: the sign-in screen answers at every page's address, so a deep link keeps its URL until the
+    # person signs in (services/server/sign_in.py then lands them on it).
+    st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:", default=True),
+                   *(st.Page(sign_in_screen, title="Sign in", url_path=p.key) for p in roles.PAGES)],
+                  position="hidden").run()
     st.stop()
 
+with unit_of_work() as session:   # every run: a deactivated member's next action is refused
+    access = access_service.check(session, who[0], email_verified=who[1], staff_domains=settings.staff_domains)
+    if not access.allowed and st.session_state.get("refusal_audited") != (access.email, access.reason):
+        access_service.record_refusal(session, access)   # once per browser session
+        st.session_state.refusal_audited = (access.email, access.reason)
+
+if access.staff is None:
+    st.session_state.pop("staff", None)
+    st.navigation([st.Page(no_access_screen, title="No access", icon=":material/lock:", default=True),
+                   *(st.Page(no_access_screen, title="No access", url_path=p.key) for p in roles.PAGES)],
+                  position="hidden").run()
+    st.stop()
+
+me = access.staff
 st.session_state.staff = me
 home = roles.HOME[me.role]
 sections: dict[str, list[st.Page]] = {}
@@ -84,8 +99,8 @@ for page in roles.pages_for(me.role):
 
 with st.sidebar:
     st.caption(f"Signed in as **{me.name}** · `{me.role}`  \n{me.email}")
-    if not oidc_configured():
-        st.caption(":orange[Development sign-in]")
+    if sandbox_sign_in():
+        st.caption(":orange[Sandbox sign-in (development)]")
     if vault.using_development_key(settings):
         st.markdown(":orange-background[:material/warning: **Development encryption key**] Credentials are "
                     "encrypted with `data/dev-encryption.key`; set `HUB_ENCRYPTION_KEYS` before storing real ones.")

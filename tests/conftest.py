@@ -39,8 +39,13 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     """The PostgreSQL pass runs only what depends on the backend: tests that use no database, and tests
-    marked ``backend_independent`` (e.g. the provider contract suite), ran in the SQLite pass already."""
+    marked ``backend_independent`` (e.g. the provider contract suite), ran in the SQLite pass already. Tests
+    marked ``postgresql_only`` are deselected (not skipped: HUB_TEST_STRICT) in the SQLite pass."""
     if BACKEND != "postgresql":
+        only_pg = [i for i in items if i.get_closest_marker("postgresql_only")]
+        if only_pg:
+            config.hook.pytest_deselected(items=only_pg)
+            items[:] = [i for i in items if i not in only_pg]
         return
     once = [i for i in items if "databases" not in i.fixturenames or i.get_closest_marker("backend_independent")]
     if once:

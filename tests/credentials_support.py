@@ -39,14 +39,14 @@ def hub_server() -> Iterator[str]:
     import uvicorn
     from starlette.applications import Starlette
 
-    from services.server.routes import build_routes
+    from services.server.routes import EXCEPTION_HANDLERS, build_routes
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(database_url="", env="test", base_url=base, encryption_keys=None, smtp_url=None,
                         sandbox_enabled=True)
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=build_routes(settings)), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    asgi = Starlette(routes=build_routes(settings), exception_handlers=EXCEPTION_HANDLERS)   # as app.py's st.App
+    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):

@@ -41,7 +41,8 @@ def running_hub(db_url: str, port: int | None = None, **env: str) -> Iterator[st
     """`streamlit run app.py` against db_url; yields the base URL once /_stcore/health answers."""
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, "DATABASE_URL": db_url, "HUB_BASE_URL": base, **env}
+    # The sandbox is on by default: staff sign in with st.login against its identity provider (/sandbox/oidc/).
+    full_env = {**os.environ, "DATABASE_URL": db_url, "HUB_BASE_URL": base, "HUB_SANDBOX": "1", **env}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
@@ -116,19 +117,38 @@ def chromium() -> Iterator[object]:
 
 
 def sign_in(browser, base: str, email: str, *, width: int = 1440, height: int = 1000):  # type: ignore[no-untyped-def]
-    """A new browser context signed in with the development sign-in; returns (context, page)."""
+    """A new browser context signed in with st.login against the sandbox identity provider; returns (context, page).
+
+    The server must run with the sandbox on (``running_hub`` and ``sandbox_hub`` turn it on)."""
     from playwright.sync_api import expect
 
     ctx = browser.new_context(viewport={"width": width, "height": height})
     ctx.set_default_timeout(30_000)     # a loaded CI machine renders slowly; waits end as soon as content shows
     page = ctx.new_page()
     page.goto(base)
-    expect(page.get_by_text("DEVELOPMENT SIGN-IN")).to_be_visible(timeout=30_000)
-    page.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name=email, exact=False).click()
-    page.get_by_role("button", name="Sign in (development)").click()
+    sign_in_on(page, email)
     expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
     return ctx, page
+
+
+def sign_in_on(page, email: str, *, name: str = "", unverified: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """On the Hub's sign-in screen: click Sign in, then choose ``email`` on the sandbox provider's page (a
+    directory button when there is one, else the typed-email form). Returns once the browser is back on the Hub."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/sandbox/oidc/authorize**", timeout=30_000)
+    person = page.locator(f'button[data-email="{email}"]')
+    if person.count() and not unverified:
+        person.click()
+    else:
+        page.fill("#typed_email", email)
+        page.fill("#typed_name", name)
+        if unverified:
+            page.check("#unverified")
+        page.click("#continue")
+    page.wait_for_url(lambda url: "/sandbox/oidc/" not in url and "/oauth2callback" not in url, timeout=30_000)
 
 
 def idle(page, wait: int = 300) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,8 @@ def test_sign_in_page(server, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(server)
-    expect(page.get_by_text("DEVELOPMENT SIGN-IN")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("SANDBOX SIGN-IN")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     page.screenshot(path=str(SHOTS / "sign-in.png"))
     page.close()
 

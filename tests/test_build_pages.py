@@ -10,6 +10,7 @@ from db.models import ChecklistItem, Integration, Notification
 from services import demo
 from services.build import pipeline, tracker
 from tests.build_fixtures import add_upvoters, complete_steps
+from tests.sign_in_support import signed_in_app
 
 HUB = "../pages/hub.py"
 STAFF = {role: email for email, _, role in demo.DEMO_STAFF}
@@ -23,11 +24,7 @@ def staffed(session, db_url):
 
 
 def signed_in(role: str, **state: object) -> AppTest:
-    at = AppTest.from_file(HUB, default_timeout=60)
-    at.run()
-    picker = at.selectbox(key="dev_pick")
-    picker.select_index([o.split("(")[-1].rstrip(")") for o in picker.options].index(STAFF[role]))
-    at.button(key="dev_login").click().run()
+    at = signed_in_app(STAFF[role])
     at.switch_page("tracker.py").run()
     for key, value in state.items():
         at.session_state[key] = value
@@ -44,10 +41,7 @@ def item_state(session, slug: str, key: str) -> str:
 
 
 def test_support_cannot_open_the_tracker(staffed):
-    at = AppTest.from_file(HUB, default_timeout=60).run()
-    picker = at.selectbox(key="dev_pick")
-    picker.select_index([o.split("(")[-1].rstrip(")") for o in picker.options].index(STAFF["support"]))
-    at.button(key="dev_login").click().run()
+    at = signed_in_app(STAFF["support"])
     with pytest.raises(ValueError):
         at.switch_page("tracker.py")
 

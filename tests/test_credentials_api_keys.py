@@ -11,13 +11,13 @@ from sqlalchemy import select
 from db.models import AuditEntry, Connection
 from services.catalog import load_catalog
 from services.connect import connections as conns
-from services.connect.errors import CredentialRejected
 from services.connect.fields import form_fields
 from services.connect.outbound import Outbound
 from services.connect.store import read_secrets
 from services.core.config import load_settings
 from services.core.errors import InvalidInput
 from services.runtime import http
+from services.runtime.provider_errors import CredentialRejected
 
 # slug, auth type, form values (sbx_ secrets), the secret field
 SANDBOX_CASES = [
@@ -106,7 +106,7 @@ def test_real_provider_check_through_a_mock_transport(session, world):
 def test_provider_outage_is_not_a_rejection(session, world):
     out = Outbound(load_settings(), resolver=_public_dns,
                    transport=http.MockTransport(lambda r: http.Response(503, text="upstream down")))
-    from services.connect.errors import ProviderUnreachable
+    from services.runtime.provider_errors import ProviderUnreachable
     with pytest.raises(ProviderUnreachable, match="HTTP 503"):
         conns.add_connection(session, actor=world.staff_email, organization_id=world.org_id, slug="hubspot",
                              auth_type="api_key", values={"api_key": "fake-hubspot-token-000"}, out=out)

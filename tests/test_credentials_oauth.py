@@ -16,10 +16,10 @@ from db.session import session_scope
 from services import sandbox
 from services.connect import connections as conns
 from services.connect import refresh
-from services.connect.errors import ReauthRequired
 from services.connect.oauth import start_authorization
 from services.connect.outbound import Outbound
 from services.connect.store import read_secrets
+from services.runtime.provider_errors import ReauthRequired
 from tests.credentials_support import approve, follow, query
 
 OAUTH_TOP10 = ["hubspot", "mailchimp", "calendly", "wordpress", "webflow", "salesforce"]

@@ -21,9 +21,9 @@ from db.models import Connection
 from db.session import make_engine
 from services.connect import connections as conns
 from services.connect import refresh
-from services.connect.errors import CredentialRejected
 from services.connect.store import read_secrets
 from services.connect.webhook_secrets import rotate_webhook_secret
+from services.runtime.provider_errors import CredentialRejected
 from tests.test_credentials_oauth import connect
 from tests.test_pages import signed_in
 

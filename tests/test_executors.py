@@ -85,7 +85,7 @@ def test_expired_token_is_refreshed_once_and_the_call_retried(connect):
 
 def test_token_endpoint_failing_during_refresh_is_a_network_error(connect, monkeypatch):
     from services.connect import refresh
-    from services.connect.errors import ProviderUnreachable
+    from services.runtime.provider_errors import ProviderUnreachable
 
     conn = connect("hubspot", "token-down")
     faults.arm(faults.Fault(provider="hubspot", account="token-down", kind="expired_token", times=1))

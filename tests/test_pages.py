@@ -7,8 +7,8 @@ from streamlit.testing.v1 import AppTest
 from db.models import AuditEntry, StaffUser
 from services import demo
 from services.people import roles
+from tests.sign_in_support import HUB, hub_app, signed_in_app
 
-HUB = "../pages/hub.py"
 STAFF = {role: email for email, _, role in demo.DEMO_STAFF}
 
 
@@ -20,21 +20,22 @@ def staffed(session, db_url):
 
 
 def signed_in(role: str) -> AppTest:
-    at = AppTest.from_file(HUB, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    at.selectbox(key="dev_pick").select_index(
-        [o.split("(")[-1].rstrip(")") for o in at.selectbox(key="dev_pick").options].index(STAFF[role]))
-    at.button(key="dev_login").click().run()
-    assert not at.exception, at.exception
-    return at
+    return signed_in_app(STAFF[role])
 
 
-def test_signed_out_shows_the_labelled_development_sign_in(staffed):
-    at = AppTest.from_file(HUB, default_timeout=60).run()
+def test_signed_out_shows_only_the_sign_in_screen(staffed):
+    at = hub_app(None).run()
     assert not at.exception
-    assert "DEVELOPMENT SIGN-IN" in at.warning[0].value
-    assert len(at.selectbox(key="dev_pick").options) == 5
+    assert at.title[0].value == "Layers Integration Hub"
+    assert at.button(key="oidc_login").label == "Sign in"
+    assert "staff" not in at.session_state
+
+
+def test_without_auth_nothing_offers_a_picker(staffed):
+    at = AppTest.from_file(HUB, default_timeout=60).run()   # no [auth]: no sign-in at all, no picker
+    assert not at.exception
+    assert "No sign-in is configured" in at.error[0].value
+    assert not at.selectbox and not at.button
 
 
 @pytest.mark.parametrize("role", list(STAFF))
@@ -62,8 +63,12 @@ def test_staff_without_a_role_sees_no_pages(staffed, session):
     row = session.scalar(select(StaffUser).where(StaffUser.role == "support"))
     row.active = False
     session.commit()
-    at = AppTest.from_file(HUB, default_timeout=60).run()
-    assert [o for o in at.selectbox(key="dev_pick").options if "support@" in o] == []
+    at = signed_in_app(STAFF["support"])
+    assert at.title[0].value == "Ask an admin for access"
+    assert "no longer has access" in at.error[0].value
+    assert "staff" not in at.session_state
+    with pytest.raises(ValueError):
+        at.switch_page("credential_test.py")
 
 
 def test_admin_adds_a_staff_member_and_it_is_audited(staffed, session):

@@ -12,6 +12,7 @@ from services import demo
 from services.cli import main
 from services.demand import ranking
 from tests.ranking_fixtures import History
+from tests.sign_in_support import signed_in_app
 
 STAFF = {role: email for email, _, role in demo.DEMO_STAFF}
 
@@ -28,11 +29,7 @@ def page_db(session, db_url):
 
 
 def open_priorities(role: str) -> AppTest:
-    at = AppTest.from_file("../pages/hub.py", default_timeout=60)
-    at.run()
-    options = at.selectbox(key="dev_pick").options
-    at.selectbox(key="dev_pick").select_index(next(i for i, o in enumerate(options) if STAFF[role] in o))
-    at.button(key="dev_login").click().run()
+    at = signed_in_app(STAFF[role])
     at.switch_page("priorities.py").run()
     assert not at.exception, at.exception
     return at
@@ -102,11 +99,7 @@ def test_leadership_sees_settings_read_only_and_support_cannot_open(page_db):
     at = open_priorities("leadership")
     assert at.number_input(key="w_free").disabled
     assert any("Only product managers and admins" in i.value for i in at.info)
-    at = AppTest.from_file("../pages/hub.py", default_timeout=60)
-    at.run()
-    options = at.selectbox(key="dev_pick").options
-    at.selectbox(key="dev_pick").select_index(next(i for i, o in enumerate(options) if STAFF["support"] in o))
-    at.button(key="dev_login").click().run()
+    at = signed_in_app(STAFF["support"])
     with pytest.raises(ValueError):
         at.switch_page("priorities.py")
 

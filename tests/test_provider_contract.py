@@ -21,6 +21,7 @@ import pytest
 
 from db.models import Connection
 from services.catalog import load_catalog
+from services.core.forms import FormFields
 from services.connect.checks import check_spec
 from services.connect.store import write_secrets
 from services.monitoring.checks import probe
@@ -68,10 +69,18 @@ def _account(kind: str, slug: str, action: str = "") -> str:
     return f"{kind}-{slug}-{action}".replace("_", "-").strip("-")
 
 
+def _body(r: dict) -> object:
+    """The body as sent: form fields (bracketed names, strings) are checked as such, decoded and coerced to the
+    definition's types; JSON as decoded."""
+    content_type = next((v for k, v in (r.get("request_headers") or {}).items() if k.lower() == "content-type"), "")
+    form = "x-www-form-urlencoded" in str(content_type) and isinstance(r["request_body"], dict)
+    return FormFields(r["request_body"]) if form else r["request_body"]
+
+
 def _assert_conforms(slug: str, requests: list[dict]) -> None:
     """Each request against the official definition in $HUB_SPECS_DIR/<slug>/, when there is one."""
     for r in requests:
-        problems = request_problems(slug, r["method"], real_url(slug, r["url"]), r["request_body"])
+        problems = request_problems(slug, r["method"], real_url(slug, r["url"]), _body(r))
         assert not problems, (r["method"], r["url"], problems)
 
 

@@ -165,12 +165,14 @@ def test_a_connection_without_a_secret_refuses_everything(connect, creds_env):
 _header_names = st.sampled_from(["X-Layers-Webhook-Secret", "Calendly-Webhook-Signature", "content-type",
                                  "x-webflow-signature", "x-webflow-timestamp", "X-HubSpot-Signature-v3",
                                  "X-HubSpot-Request-Timestamp", "webhook-id", "content-length-x"])
-_header_values = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
+_header_values = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60) | st.sampled_from(
+    ["9" * 400, "t=" + "9" * 400 + ",v1=ab", "²", "１７００", "1_700", "-" + "9" * 30])   # hostile timestamps
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(service=st.sampled_from(["calendly", "hubspot", "webflow", "n8n", "mailchimp"]),
-       body=st.binary(max_size=300) | st.text(max_size=200).map(str.encode),
+       body=st.binary(max_size=300) | st.text(max_size=200).map(str.encode)
+       | st.sampled_from([b"[" * 100_000, b"[" * 995 + b"]" * 995, b"a" + b"[b]" * 3000 + b"=1"]),   # deep nesting
        headers=st.dictionaries(_header_names, _header_values, max_size=5),
        query=st.dictionaries(st.sampled_from(["secret", "x"]), _header_values, max_size=2))
 def test_fuzzed_deliveries_never_5xx_and_never_store(service, body, headers, query, connect, session, creds_env,

@@ -27,6 +27,7 @@ CATEGORY_SLUGS: tuple[str, ...] = (
     "payments", "automation", "calendar-booking", "analytics", "dev-deploy", "office-productivity",
 )
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+BodyEncoding = Literal["json", "form"]
 FieldType = Literal["string", "integer", "number", "boolean", "email", "url", "datetime", "object", "array"]
 
 DEFAULT_PATH = Path(__file__).with_name("catalog.yaml")
@@ -148,6 +149,13 @@ class ActionSpec(_Model):
     executor: str | None = None
     idempotent: bool
     scopes: list[str] = []
+    # How the body is sent: ``json``, or ``form`` (application/x-www-form-urlencoded, nested values as
+    # ``a[b][0]=..``); None = the integration's ``http.body_encoding``.
+    body_encoding: BodyEncoding | None = None
+    headers: dict[str, str] = {}        # extra request headers (templates: {input} or {connection field})
+    # Send a fresh idempotency key (header ``http.idempotency_header``) with the request; a write sent with
+    # one is safe to retry on 5xx and network errors.
+    idempotency_key: bool = False
     # Output mapping (n8n's routing.output): the outputs are read from the object at ``output_root`` (a dotted
     # path, e.g. ``data`` for a ``{success, data}`` envelope; default the body), each at its own ``path`` below
     # it (default its key), e.g. ``owner: {path: owner_id.name}``; a number indexes a list (``results.0.id``).
@@ -167,6 +175,10 @@ class ActionSpec(_Model):
         misplaced = [k for k, f in self.inputs.items() if f.path is not None]
         if misplaced:
             raise ValueError(f"path maps outputs, not inputs: {', '.join(misplaced)}")
+        if self.idempotency_key and self.method in (None, "GET"):
+            raise ValueError("idempotency_key is for writes (a method other than GET)")
+        if self.body_encoding == "form" and self.body is not None and not isinstance(self.body, dict):
+            raise ValueError("a form body is an object of fields")
         return self
 
 
@@ -221,6 +233,11 @@ class HttpSpec(_Model):
     retry_after_is_epoch: bool = False       # a reset header holding a unix time rather than seconds
     request_id_headers: list[str] = ["x-request-id"]
     success_flag: str | None = None          # a 2xx body field that must not be 0/false (AC "succeeded")
+    body_encoding: BodyEncoding = "json"     # default for every action: json, or form (urlencoded, brackets)
+    # Headers sent with every action call: fixed (``Square-Version: "2024-01-18"``) or filled from the
+    # connection's fields (``"{account_id}"``); an action's own ``headers`` win over these.
+    headers: dict[str, str] = {}
+    idempotency_header: str = "Idempotency-Key"   # where an action's ``idempotency_key`` goes
 
 
 class IntegrationSpec(_Model):

@@ -21,7 +21,7 @@ def _sizes(value: str) -> list[int]:
 
 
 def cmd_ranking(args: argparse.Namespace) -> int:
-    from services.demand.bench import bench_ranking
+    from services.bench.ranking import bench_ranking
 
     if args.upvotes[-1] > 20_000_000:
         raise InvalidInput("more than 20M upvotes is beyond this benchmark")
@@ -38,7 +38,7 @@ def cmd_ranking(args: argparse.Namespace) -> int:
 
 
 def cmd_http(args: argparse.Namespace) -> int:
-    from services.demand.bench import bench_http
+    from services.bench.http import bench_http
 
     print(json.dumps(bench_http(database_url(), args.calls)), flush=True)
     return 0

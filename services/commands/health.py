@@ -48,7 +48,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _services(value: str) -> tuple[str, ...]:
-    from services.monitoring.bench import bench_fixtures
+    from services.bench.sweep import bench_fixtures
 
     names = tuple(v.strip() for v in value.split(",") if v.strip())
     unknown = [n for n in names if n not in bench_fixtures()]
@@ -59,7 +59,7 @@ def _services(value: str) -> tuple[str, ...]:
 
 def cmd_bench_sweep(args: argparse.Namespace) -> int:
     from db.session import database_url
-    from services.monitoring.bench import bench_sweep
+    from services.bench.sweep import bench_sweep
 
     print(json.dumps(bench_sweep(database_url(), connections=args.connections, latency_ms=args.latency_ms,
                                  concurrency=args.concurrency, services=args.services,
@@ -69,7 +69,7 @@ def cmd_bench_sweep(args: argparse.Namespace) -> int:
 
 def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     """`layers-hub bench sweep` (registered by services/commands/bench.py)."""
-    from services.monitoring.bench import default_services
+    from services.bench.sweep import default_services
 
     defaults = default_services()
     bench = bench_sub.add_parser("sweep", help="the health sweep vs the same checks one after another, against "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from db.session import session_scope
 from services.commands import webhook_subscribe
@@ -12,7 +13,7 @@ from services.commands.webhook_subscribe import actor
 from services.webhooks.retention import EVENT_DAYS, REJECTION_DAYS
 
 
-def _rows(frame) -> list[dict]:  # type: ignore[no-untyped-def]
+def _rows(frame: Any) -> list[dict]:   # a pandas DataFrame (untyped)
     return [{k: ("" if v is None else str(v)) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
@@ -41,9 +42,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    """Send deliveries left pending (e.g. the process stopped between handling and sending)."""
-    from services.webhooks import hooks
+    """The background passes (cron): handle inbound events left unprocessed (the recovery pass), then send
+    deliveries left pending (e.g. the process stopped between handling and sending) or interrupted mid-send."""
+    from services.webhooks import hooks, recovery
 
+    report = recovery.run_pass()
+    if report.total or report.skipped:
+        print(report.line())
     with session_scope() as session:
         ids = hooks.due(session)
     statuses = hooks.send(ids)
@@ -83,7 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     replay.add_argument("event_id", type=db_id)
     replay.add_argument("--as", dest="as_", metavar="EMAIL", help="act as this staff user (default: HUB_ACTOR or cli)")
     replay.set_defaults(func=cmd_replay)
-    send = wh_sub.add_parser("send", help="send outbound deliveries left pending or interrupted mid-send")
+    send = wh_sub.add_parser("send", help="handle inbound events left unprocessed, then send outbound deliveries "
+                             "left pending or interrupted mid-send (cron)")
     send.set_defaults(func=cmd_send)
     prune = wh_sub.add_parser("prune", help="delete old failed verifications, handled events and finished "
                               "deliveries (audited); unhandled or failed events and unsent deliveries are kept")

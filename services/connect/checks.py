@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.catalog import IntegrationSpec, RequestSpec
-from services.connect.errors import CredentialRejected, ProviderUnreachable
 from services.connect.fields import render
 from services.connect.hooks import hooks_for
 from services.connect.outbound import Outbound, provider_message, scrub
 from services.runtime import http
+from services.runtime.provider_errors import CredentialRejected, ProviderUnreachable
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,7 @@ from db.session import session_scope
 from services import sandbox
 from services.catalog import IntegrationSpec, load_catalog
 from services.connect.checks import CheckOutcome, base_url_for, check_url_for, run_check, static_auth
-from services.connect.errors import CredentialRejected, ProviderUnreachable, ReauthRequired
-from services.connect.fields import AUTH_LABELS, render, spec_for, split_values
+from services.connect.fields import AUTH_LABELS, auth_types, render, spec_for, split_values
 from services.connect.hooks import hooks_for
 from services.connect.oauth import oauth_app
 from services.connect.oauth_hooks import get_hook
@@ -34,6 +33,7 @@ from services.connect.webhook_secrets import rotate_webhook_secret
 from services.core import audit
 from services.core.errors import HubError, InvalidInput, NotFound
 from services.runtime import http
+from services.runtime.provider_errors import CredentialRejected, ProviderUnreachable, ReauthRequired
 
 STATUSES = ("active", "needs_reauth", "error", "revoked")
 
@@ -127,8 +127,8 @@ def get_connection(session: Session, connection_id: int) -> ConnectionView:
         raise NotFound(f"connection {connection_id} not found")
     count = session.scalar(select(func.count()).select_from(WebhookSecret).where(
         WebhookSecret.connection_id == connection_id, WebhookSecret.retires_at.is_(None))) or 0
-    return _view(conn, session.get(Organization, conn.organization_id), session.get(Integration, conn.integration_id),
-                 count)
+    return _view(conn, session.get_one(Organization, conn.organization_id),
+                 session.get_one(Integration, conn.integration_id), count)
 
 
 def find_organization(session: Session, name_or_id: str) -> Organization:
@@ -219,7 +219,7 @@ def _load(connection_id: int, db_url: str | None) -> tuple[Connection, Integrati
         conn = s.get(Connection, connection_id)
         if conn is None:
             raise NotFound(f"connection {connection_id} not found")
-        spec = load_catalog().get(s.get(Integration, conn.integration_id).slug)
+        spec = load_catalog().get(s.get_one(Integration, conn.integration_id).slug)
         return conn, spec, read_secrets(conn)
 
 
@@ -340,8 +340,6 @@ class Connectable:
 
 def connectable_integrations() -> list[Connectable]:
     """Integrations a connection can be made for: the top 10 first (rank order), then by name."""
-    from services.connect.fields import auth_types
-
     catalog = load_catalog()
     out = [Connectable(s.slug, s.name, tuple(auth_types(s)), sandbox.has_sandbox(s.slug), s.top10_rank is not None)
            for s in catalog if auth_types(s)]

@@ -8,7 +8,9 @@ rows already under the active key are skipped, so an interrupted run simply resu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,9 +21,12 @@ from db.models.webhooks import ProviderApp
 from db.session import session_scope
 from services.connect.vault import Sealed, VaultError, aad, get_vault
 
+SealedRow = Connection | WebhookSecret | ProviderApp   # a row with a sealed blob and its key_id
+
 # (table used as associated data, model, blob attribute)
-SEALED_COLUMNS = (("connections", Connection, "credential_blob"), ("webhook_secrets", WebhookSecret, "secret_blob"),
-                  ("provider_apps", ProviderApp, "secret_blob"))
+SEALED_COLUMNS: tuple[tuple[str, type[SealedRow], str], ...] = (
+    ("connections", Connection, "credential_blob"), ("webhook_secrets", WebhookSecret, "secret_blob"),
+    ("provider_apps", ProviderApp, "secret_blob"))
 
 
 @dataclass
@@ -42,8 +47,8 @@ def rotate_keys(*, db_url: str | None = None, batch_size: int = 200, limit: int 
         last_id = 0
         while True:
             with session_scope(db_url) as s:
-                rows = s.scalars(select(model).where(model.id > last_id, blob.is_not(None))
-                                 .order_by(model.id).limit(batch_size)).all()
+                batch = select(model).where(model.id > last_id, blob.is_not(None)).order_by(model.id).limit(batch_size)
+                rows = cast("Sequence[SealedRow]", s.scalars(batch).all())
                 if not rows:
                     break
                 for row in rows:
@@ -55,6 +60,8 @@ def rotate_keys(*, db_url: str | None = None, batch_size: int = 200, limit: int 
                         report.stopped_early = True
                         return report
                     try:
+                        if row.key_id is None:
+                            raise VaultError("sealed value has no key id")
                         plain = vault.open(Sealed(row.key_id, getattr(row, attr)), aad(table, row.id))
                     except VaultError:
                         report.failed.append(f"{table}#{row.id}")

@@ -14,12 +14,14 @@ the sandbox's public test client (``sbx_client_<slug>``) and never see real cred
 from __future__ import annotations
 
 import os
+import re
 import secrets as pysecrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
+from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
@@ -27,7 +29,6 @@ from db.models import Alert, Connection, Integration, OAuthState, Organization, 
 from db.session import session_scope
 from services.catalog import IntegrationSpec, load_catalog
 from services.connect.checks import base_url_for
-from services.connect.errors import OAuthFlowError, ProviderUnreachable
 from services.connect.fields import auth_types, spec_for
 from services.connect.oauth_hooks import HookContext, get_hook
 from services.connect.outbound import Outbound
@@ -35,6 +36,7 @@ from services.connect.store import write_secrets
 from services.core import audit
 from services.core.errors import InvalidInput, NotFound
 from services.runtime import http
+from services.runtime.provider_errors import OAuthFlowError, ProviderUnreachable
 
 STATE_TTL = timedelta(minutes=10)
 CALLBACK_PATH = "/api/oauth/callback"
@@ -139,8 +141,9 @@ def start_authorization(session: Session, *, staff_id: int, organization_id: int
 def _claim_state(state: str, db_url: str | None) -> dict[str, Any]:
     now = utcnow()
     with session_scope(db_url) as s:
-        claimed = s.execute(update(OAuthState).where(OAuthState.state == state, OAuthState.used_at.is_(None))
-                            .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+        claimed = cast("CursorResult[Any]", s.execute(
+            update(OAuthState).where(OAuthState.state == state, OAuthState.used_at.is_(None))
+            .values(used_at=now).execution_options(synchronize_session=False))).rowcount
         row = s.scalar(select(OAuthState).where(OAuthState.state == state))
         if row is None:
             raise OAuthFlowError("unknown OAuth state (forged, or from another Hub): start again from the "
@@ -153,7 +156,7 @@ def _claim_state(state: str, db_url: str | None) -> dict[str, Any]:
         snapshot = {"verifier": row.code_verifier, "staff_id": row.staff_user_id, "org_id": row.organization_id,
                     "integration_id": row.integration_id, "redirect_uri": row.redirect_uri,
                     "connection_id": row.connection_id, "sandbox": row.sandbox,
-                    "slug": s.get(Integration, row.integration_id).slug}
+                    "slug": s.get_one(Integration, row.integration_id).slug}
         row.code_verifier = None   # single use: nothing left to replay
     return snapshot
 
@@ -199,6 +202,8 @@ def complete_authorization(*, state: str, code: str | None = None, error: str | 
     out = out or Outbound()
     if not state:
         raise OAuthFlowError("the callback has no state parameter")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", state):   # ours are token_urlsafe; a NUL is a DataError on PostgreSQL
+        raise OAuthFlowError("unknown OAuth state (forged, or from another Hub): start again from the Connections page")
     snap = _claim_state(state, db_url)
     spec = load_catalog().get(snap["slug"])
     if error:
@@ -235,8 +240,8 @@ def complete_authorization(*, state: str, code: str | None = None, error: str | 
 def _store_tokens(s: Session, spec: IntegrationSpec, snap: dict[str, Any], token: dict[str, Any],
                   metadata: dict[str, Any], config: dict[str, Any], out: Outbound,
                   base_override: str | None) -> CallbackResult:
-    staff = s.get(StaffUser, snap["staff_id"])
-    org = s.get(Organization, snap["org_id"])
+    staff = s.get_one(StaffUser, snap["staff_id"])
+    org = s.get_one(Organization, snap["org_id"])
     conn = s.get(Connection, snap["connection_id"]) if snap["connection_id"] else None
     reconnected = conn is not None
     if conn is None:
@@ -270,8 +275,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def flow_status(session: Session, authorize_url: str) -> str:
     """``pending``, ``completed`` (the callback claimed it) or ``expired``: the page drops a spent link."""
-    from urllib.parse import parse_qs, urlsplit
-
     state = (parse_qs(urlsplit(authorize_url).query).get("state") or [""])[0]
     row = session.scalar(select(OAuthState).where(OAuthState.state == state))
     if row is None or row.used_at is not None:

@@ -73,6 +73,8 @@ def provider_message(response: Any) -> str:
         return text[:200]
     if isinstance(body, list) and body and isinstance(body[0], dict):
         body = body[0]
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = {**body, **body["error"], "error": None}   # an error object: {"error": {"message", "code"}}
     if isinstance(body, dict):
         parts = [body.get(k) for k in ("title", "message", "error_description", "detail", "error")]
         errors = body.get("errors")

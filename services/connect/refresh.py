@@ -22,13 +22,13 @@ from db.base import utcnow
 from db.models import Alert, Connection, Integration
 from db.session import session_scope
 from services.catalog import IntegrationSpec, load_catalog
-from services.connect.errors import ProviderUnreachable, ReauthRequired
 from services.connect.oauth import oauth_app, token_client, token_expiry
 from services.connect.outbound import Outbound
 from services.connect.store import read_secrets, write_secrets
 from services.core import audit
 from services.core.errors import NotFound
 from services.runtime import http
+from services.runtime.provider_errors import ProviderUnreachable, ReauthRequired
 
 
 def default_buffer() -> timedelta:
@@ -40,7 +40,7 @@ def default_buffer() -> timedelta:
 
 
 def _spec(session: Session, conn: Connection) -> IntegrationSpec:
-    return load_catalog().get(session.get(Integration, conn.integration_id).slug)
+    return load_catalog().get(session.get_one(Integration, conn.integration_id).slug)
 
 
 def _usable(spec: IntegrationSpec, conn: Connection) -> None:
@@ -153,7 +153,7 @@ def token_auth(connection_id: int, *, db_url: str | None = None, out: Outbound |
     it is used as is, saving a database read per request (a sweep checks a thousand connections); once
     due, or after a refresh, every request reads the stored token again. A token replaced meanwhile by
     another process is still safe: the provider's 401 leads to ``refresh(stale)``, which finds it replaced."""
-    cell = [known] if known and known[0] else [None]
+    cell: list[tuple[str, datetime | None] | None] = [known] if known and known[0] else [None]
 
     def get() -> str:
         current = cell[0]

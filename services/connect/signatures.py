@@ -20,10 +20,12 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Iterable, Mapping
 
 DEFAULT_TOLERANCE = 300   # seconds
+_TIMESTAMP = re.compile(r"[0-9]{1,20}")   # unix seconds or milliseconds
 
 
 class SignatureError(ValueError):
@@ -40,11 +42,13 @@ def header(headers: Mapping[str, str], name: str) -> str:
 
 
 def fresh(timestamp: str, *, unit: float, tolerance: int, now: float | None) -> None:
-    """Raise unless ``timestamp`` (in 1/``unit`` seconds) is within ``tolerance`` seconds of now."""
-    try:
-        sent = int(timestamp) / unit
-    except ValueError:
-        raise SignatureError("timestamp is not a number") from None
+    """Raise unless ``timestamp`` (in 1/``unit`` seconds) is within ``tolerance`` seconds of now.
+
+    Only up to 20 ASCII digits are a timestamp: ``int()`` also takes ``1_000``, Unicode digits and 4,300 digits,
+    and a 400-digit one overflows the division (OverflowError, a 500 before the signature check)."""
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise SignatureError("timestamp is not a number")
+    sent = int(timestamp) / unit
     if abs((time.time() if now is None else now) - sent) > tolerance:
         raise SignatureError("timestamp outside the tolerance (stale or replayed delivery)")
 

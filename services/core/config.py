@@ -24,6 +24,9 @@ class Settings:
     encryption_keys: str | None
     smtp_url: str | None
     sandbox_enabled: bool
+    # HUB_STAFF_DOMAINS: the company's email domains (comma-separated). Someone signing in from another domain
+    # is refused unless an admin added that exact address on the Staff & roles page.
+    staff_domains: tuple[str, ...] = ("layers.example",)
 
     @property
     def is_production(self) -> bool:
@@ -43,6 +46,8 @@ def load_settings() -> Settings:
         encryption_keys=os.environ.get("HUB_ENCRYPTION_KEYS") or None,
         smtp_url=os.environ.get("SMTP_URL") or None,
         sandbox_enabled=os.environ.get("HUB_SANDBOX", "0") in ("1", "true", "yes"),
+        staff_domains=tuple(d.strip().lower().lstrip("@") for d in
+                            os.environ.get("HUB_STAFF_DOMAINS", "layers.example").split(",") if d.strip()),
     )
     if settings.is_production and settings.sandbox_enabled:
         raise ConfigError("HUB_SANDBOX is on with HUB_ENV=production: the sandbox (fake providers under /sandbox/, "

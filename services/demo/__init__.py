@@ -6,8 +6,10 @@ executemany on SQLite) so a million of them load in minutes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, insert, select
@@ -115,7 +117,7 @@ def seed_demo(session: Session, *, orgs: int = 150, users: int | None = None, up
     return DemoResult(orgs, users, total, staff)
 
 
-def _insert_returning_ids(session: Session, model: type, rows: list[dict]) -> list[int]:
+def _insert_returning_ids(session: Session, model: type[Organization | User], rows: list[dict]) -> list[int]:
     ids: list[int] = []
     for start in range(0, len(rows), 5000):
         chunk = rows[start:start + 5000]
@@ -154,7 +156,7 @@ def _upvotes_per_integration(rng: np.random.Generator, integrations: list[Integr
     return counts
 
 
-def _load_upvotes(session: Session, rng: np.random.Generator, integrations: list[Integration],
+def _load_upvotes(session: Session, rng: np.random.Generator, integrations: Sequence[Integration],
                   counts: np.ndarray, user_ids: np.ndarray, activity: np.ndarray, anchor: datetime) -> int:
     conn = session.connection()
     raw = conn.connection.driver_connection
@@ -175,7 +177,7 @@ def _load_upvotes(session: Session, rng: np.random.Generator, integrations: list
     return total
 
 
-def _bulk_upvotes(dialect: str, raw, rows: list[tuple]) -> None:  # type: ignore[no-untyped-def]
+def _bulk_upvotes(dialect: str, raw: Any, rows: list[tuple]) -> None:
     if dialect == "postgresql":
         with raw.cursor() as cur, cur.copy(
                 "COPY upvotes (user_id, integration_id, created_at, comment) FROM STDIN") as copy:
@@ -188,7 +190,7 @@ def _bulk_upvotes(dialect: str, raw, rows: list[tuple]) -> None:  # type: ignore
     cur.close()
 
 
-def _advance_pipeline(session: Session, integrations: list[Integration], anchor: datetime) -> None:
+def _advance_pipeline(session: Session, integrations: Sequence[Integration], anchor: datetime) -> None:
     """Integrations shown part-way through the pipeline (their folder's ``DEMO.pipeline``)."""
     by_slug = {i.slug: i for i in integrations}
     for slug, plan in plans().items():

@@ -22,7 +22,7 @@ AUTH_LABELS = {"oauth2": "OAuth 2.0", "api_key": "API key", "app_password": "App
 # The generic schemes; a provider's own scheme is labelled in its folder (SignatureScheme.label).
 SIGNATURES = {"shared_header": "a shared secret sent in a header", "url_secret": "a secret query parameter in "
               "the webhook URL (the provider does not sign its calls)"}
-# (what it means, what Layers does, what to do) per error category of services/provider_errors.py.
+# (what it means, what Layers does, what to do) per error category of services/runtime/provider_errors.py.
 # Guides are read by customers, so they say "Layers", never "the Hub".
 CATEGORY_HELP: dict[str, tuple[str, str, str]] = {
     "auth": ("The provider refused the credentials (HTTP 401 or 403).",

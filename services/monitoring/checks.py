@@ -20,7 +20,6 @@ from db.session import session_scope
 from services.catalog import load_catalog
 from services.connect.checks import check_spec, check_url_for
 from services.connect.connections import ConnectionView, get_connection
-from services.connect.errors import ProviderUnreachable, ReauthRequired
 from services.connect.oauth_hooks import get_hook
 from services.connect.outbound import Outbound
 from services.connect.refresh import token_auth
@@ -88,12 +87,8 @@ def probe(connection_id: int, *, db_url: str | None = None, out: Outbound | None
         else:
             response = client.request(request.method, url, idempotent=True)
             status = response.status_code if response is not None else None
-    except IntegrationError as exc:
+    except IntegrationError as exc:       # incl. a refresh refused (ReauthRequired: auth) or failing (network)
         error, status = exc.as_dict(), exc.status
-    except ReauthRequired as exc:
-        error = _error("auth", str(exc))
-    except ProviderUnreachable as exc:   # the token endpoint failed while refreshing
-        error = _error("network", str(exc))
     except HubError as exc:               # unusable settings: sandbox off, unsafe URL, missing field
         error = _error("validation", str(exc))
     finally:

@@ -1,6 +1,6 @@
 """Plain words for a failed check or action: what is wrong and what support should do next.
 
-The input is the structured error of services/provider_errors.py (``category, message, status,
+The input is the structured error of services/runtime/provider_errors.py (``category, message, status,
 provider_message, request_id, retry_after``); the provider's own message is kept beside the words,
 never replaced by them.
 """

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Alert, ApiCall, Connection, Integration, Organization, Tier
+from services.webhooks import recovery
 
 WINDOWS: dict[str, timedelta] = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 WINDOW_LABELS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
@@ -121,3 +122,11 @@ def logged_integrations(session: Session, *, now: datetime | None = None) -> lis
                                                                            Integration.id)
                            .where(ApiCall.created_at >= since).distinct()).all()
     return sorted(((s, n) for s, n in rows), key=lambda r: r[1].lower())
+
+
+def unprocessed_events(session: Session, *, now: datetime | None = None) -> tuple[int, timedelta | None]:
+    """Inbound webhook events answered 2xx but still not handled past the recovery pass's grace period
+    (``recovery.GRACE``; services/webhooks/recovery.py): how many, and how long ago the oldest arrived."""
+    when = now or utcnow()
+    count, oldest = recovery.unprocessed(session, when)
+    return count, (when - oldest if oldest is not None else None)

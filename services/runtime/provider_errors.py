@@ -1,9 +1,15 @@
-"""Typed errors of provider calls. Each carries the provider's own message (parsed from its documented
-error body), the HTTP status and the request id; never a secret, a header or a credential."""
+"""Typed errors of provider calls and of the credentials feature (services/connect). Each carries the
+provider's own message (parsed from its documented error body), the HTTP status and the request id; never a
+secret, a header or a credential. Messages are shown to staff as they are.
+
+Every error has one of the ``CATEGORIES``; the credential errors are categories too (a refused credential or
+refresh token is ``auth``, an unreachable token or check endpoint ``network``), and the ones a person can
+fix by changing what they entered are also ``InvalidInput``.
+"""
 
 from __future__ import annotations
 
-from services.core.errors import HubError
+from services.core.errors import HubError, InvalidInput
 
 CATEGORIES = ("auth", "rate_limit", "validation", "not_found", "provider", "network")
 
@@ -45,3 +51,22 @@ class ProviderError(IntegrationError):
 
 class NetworkError(IntegrationError):
     category = "network"
+
+
+# --------------------------------------------------------------------------- the credentials feature (connect)
+
+class CredentialRejected(AuthError, InvalidInput):
+    """The provider refused the credentials (the message says what the provider answered)."""
+
+
+class ProviderUnreachable(NetworkError):
+    """The provider could not be reached or answered with a server error."""
+
+
+class ReauthRequired(AuthError):
+    """The provider refused the refresh token (invalid_grant): the connection must be reconnected."""
+
+
+class OAuthFlowError(AuthError, InvalidInput):
+    """An OAuth callback that cannot complete: unknown, expired or replayed state, or a refused code (no
+    credential came of it: ``auth``)."""

@@ -13,12 +13,14 @@ catalog stays the single description of each provider.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from starlette.routing import Mount
 
 from services.catalog import providers as folders
-from services.sandbox import faults
+from services.core.config import load_settings
+from services.sandbox import faults, oidc
 from services.sandbox.common import SandboxProvider, sandbox_account
 
 PREFIX = "/sandbox"
@@ -39,9 +41,11 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
-def mount() -> Mount:
-    """The Starlette mount of every provider (services/routes.py adds it when the sandbox is on)."""
-    return Mount(PREFIX, routes=[faults.ROUTE,
+def mount(*, base_url: str | None = None, sign_in_directory: Iterable[tuple[str, str]] = ()) -> Mount:
+    """The Starlette mount of every provider (services/routes.py adds it when the sandbox is on), plus the
+    staff sign-in identity provider (``/sandbox/oidc/``, oidc.py) listing ``sign_in_directory`` (email, name)."""
+    identity = oidc.provider(base_url or load_settings().base_url, sign_in_directory)
+    return Mount(PREFIX, routes=[faults.ROUTE, Mount(oidc.PATH, routes=identity.routes()),
                                  *(Mount(f"/{slug}", routes=p.routes()) for slug, p in providers().items())])
 
 

@@ -17,7 +17,8 @@ turns ``async handler(request, account[, body])`` into a Starlette route that ru
 6. the handler. Every answer from step 5 on gets ``headers(decision)`` (those it does not set itself).
 
 Auth helpers for the common forms: ``bearer_token``, ``header_key``, ``query_key``, ``basic_password``.
-Body readers: ``read_json``, ``read_object``, ``read_params`` (query plus a JSON object or form fields),
+Body readers: ``read_json``, ``read_body`` (JSON, or form fields as ``FormFields`` by the content type),
+``read_object``, ``read_params`` (query plus a JSON object or form fields),
 ``read_payload`` (a webhook's JSON, form fields or text) and ``spec_checked`` (a reader plus the check
 against an official API definition). Error bodies stay the provider's own (``faults.retry_after`` helps
 with those of the fault switches).
@@ -37,10 +38,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from services.core.forms import FormFields
 from services.sandbox import faults
 from services.sandbox.common import basic, bearer, sandbox_account
 from services.sandbox.limits import Concurrency, Decision
-from services.sandbox.openapi import NO_BODY, Problem
+from services.sandbox.schema_checks import NO_BODY, Problem
 
 Found = str | Response | None
 Auth = Callable[[Request], Found | Awaitable[Found]]
@@ -102,6 +104,20 @@ async def read_json(request: Request) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise BodyError("json", str(exc)) from exc
+
+
+async def read_body(request: Request) -> Any:
+    """A form body (content type ``application/x-www-form-urlencoded``) as ``FormFields`` (flat, bracketed
+    names kept, the last value of a repeated field), any other as ``read_json``; NO_BODY when empty."""
+    if "x-www-form-urlencoded" not in request.headers.get("content-type", "").lower():
+        return await read_json(request)
+    raw = await request.body()
+    if not raw.strip():
+        return NO_BODY
+    try:
+        return FormFields(parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=True))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BodyError("json", f"malformed form body: {exc}") from exc
 
 
 async def read_object(request: Request) -> Any:

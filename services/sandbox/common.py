@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from services.sandbox.openapi import Checks
+from services.sandbox.schema_checks import Checks
 
 Reason = Literal["bad_code", "bad_refresh", "bad_redirect", "bad_verifier", "bad_client", "bad_request",
                  "unsupported_grant"]
@@ -119,14 +119,16 @@ class OAuthServer:
         return routes
 
     async def authorize(self, request: Request) -> Response:
-        params = dict(request.query_params) if request.method == "GET" else dict(await request.form())
+        # The consent form posts text fields only: an uploaded file is no OAuth parameter.
+        params = dict(request.query_params) if request.method == "GET" else {
+            k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         redirect_uri, client_id = params.get("redirect_uri", ""), params.get("client_id", "")
         if not client_id.startswith("sbx_"):
             return self._page("Unknown application", f"client_id {client_id!r} is not a sandbox client "
                               "(sandbox client ids begin with sbx_).", status=400)
         if urlsplit(redirect_uri).scheme not in ("http", "https") or params.get("response_type") != "code":
             return self._page("Bad request", "redirect_uri must be an absolute URL and response_type=code.", 400)
-        if urlsplit(redirect_uri).hostname not in LOOPBACK:
+        if (urlsplit(redirect_uri).hostname or "") not in LOOPBACK:
             # Real providers only redirect to registered URIs; the sandbox client is registered for loopback.
             return self._page("Bad request", "redirect_uri is not registered for the sandbox client "
                               "(loopback callbacks only).", 400)

@@ -10,7 +10,7 @@ sandbox does not). Tests may set ``TRANSPORT`` to an ``http.MockTransport``.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from services.core.config import load_settings
 from services.runtime import http
@@ -20,11 +20,32 @@ TIMEOUT = 10.0
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def _resolved_path(path: str) -> str | None:
+    """The path a server routes, dot segments resolved (RFC 3986 5.2.4: the HTTP client does it, the server
+    decodes ``%2e`` and ``%2f``), or None when it holds anything a layer could read two ways (a backslash, a
+    percent sign left after decoding, a NUL)."""
+    decoded = unquote(path)
+    if any(c in decoded for c in "\\%\x00"):
+        return None
+    out: list[str] = []
+    for segment in decoded.split("/"):
+        if segment == "..":
+            if len(out) > 1:
+                out.pop()
+        elif segment != ".":
+            out.append(segment)
+    resolved = "/".join(out)
+    return resolved + ("/" if decoded.rsplit("/", 1)[-1] in (".", "..") else "")
+
+
 def allowed(url: str) -> bool:
-    """Whether the sandbox may deliver to ``url`` (the Hub's own /hooks/ routes only)."""
+    """Whether the sandbox may deliver to ``url`` (the Hub's own /hooks/ routes only, after resolving ``.``,
+    ``..`` and their percent-encoded forms: ``/hooks/../api/zapier/hooks`` is ``/api/zapier/hooks``)."""
     parts = urlsplit(url)
     hosts = {*LOOPBACK, urlsplit(load_settings().base_url).hostname}
-    return parts.scheme in ("http", "https") and parts.hostname in hosts and parts.path.startswith("/hooks/")
+    path = _resolved_path(parts.path)
+    return parts.scheme in ("http", "https") and parts.hostname in hosts and path is not None \
+        and path.startswith("/hooks/") and path != "/hooks/"
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from services.sandbox.openapi import NO_BODY, Checks, Problem, is_datetime, json_type, normalise_path, specs_dir
+from services.sandbox.schema_checks import NO_BODY, Checks, Problem, is_datetime, json_type, normalise_path, specs_dir
 
 PACKAGE = "__package__.yml"
 _PRIMITIVES = {"string", "integer", "long", "double", "float", "boolean", "datetime", "date", "uuid", "base64",

@@ -6,6 +6,13 @@ resolving ``$ref`` and checking ``required``, ``type`` (OpenAPI 3.0, ``nullable`
 ``format`` (int32/int64 ranges, date-time), ``pattern``, lengths, ``items``, ``additionalProperties``
 and ``allOf``/``oneOf``/``anyOf``.
 
+Bodies: a JSON value, or ``FormFields`` (services/core/forms.py) for a form-encoded one: its bracketed names
+are decoded to nesting (``line_items[0][price]``) and its strings coerced where the schema says integer,
+number or boolean (``"5"`` -> 5) before the schema check; a JSON body sent to an operation that takes only
+forms (or a form to one taking only JSON) is reported. Swagger 2 documents are read alike: ``in: body`` or
+``formData`` parameters are the body (the latter as an object schema), ``consumes`` the media types, and a
+response's ``schema``/``examples`` sit on the response object (``response_media``).
+
 Two deliberate choices:
 - strict objects: a key the schema does not declare (and no ``additionalProperties``) is reported, so a
   typo in a client body is caught by the contract tests instead of being silently ignored;
@@ -26,25 +33,26 @@ uses it, else whatever definition ``$HUB_SPECS_DIR/<slug>/`` holds (``None`` whe
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
-NO_BODY: Any = object()   # sentinel: the request has no body (None means a JSON null body was sent)
+import yaml
+
+from services import sandbox
+from services.core.forms import FormFields
+from services.sandbox import fern
+from services.sandbox.schema_checks import NO_BODY, Checks, Problem, is_datetime, json_type, normalise_path, specs_dir
 
 Variants = Callable[[str], list[str]]   # a request path -> its other spellings in a definition
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-
-
-def specs_dir() -> Path:
-    root = os.environ.get("HUB_SPECS_DIR")
-    return Path(root) if root else Path(__file__).resolve().parents[3] / "shared" / "specs"
+FORM = "application/x-www-form-urlencoded"
+_SCHEMA_KEYS = ("type", "format", "enum", "items", "pattern", "minLength", "maxLength", "minimum", "maximum",
+                "minItems", "maxItems", "default", "description")   # a Swagger 2 parameter's own schema
 
 
 @dataclass(frozen=True)
@@ -65,28 +73,38 @@ class Operation:
         return sum(1 for part in self.template.split("/") if part and "{" not in part)
 
     def body_schema(self) -> tuple[dict[str, Any] | None, bool]:
+        """The request body's schema and whether a body is required (Swagger 2: the ``in: body`` parameter's
+        schema, or the ``formData`` parameters as an object)."""
         body = self.op.get("requestBody")
-        if not body:
+        if body:
+            content = body.get("content", {})
+            media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
+            return media.get("schema"), bool(body.get("required"))
+        whole = self.parameters("body")
+        if whole:
+            return whole[0].get("schema", {}), bool(whole[0].get("required"))
+        fields = self.parameters("formData")
+        if not fields:
             return None, False
-        content = body.get("content", {})
-        media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
-        return media.get("schema"), bool(body.get("required"))
+        required = [p["name"] for p in fields if p.get("required")]
+        properties = {p["name"]: {k: p[k] for k in _SCHEMA_KEYS if k in p and p.get("type") != "file"}
+                      for p in fields}
+        return {"type": "object", "properties": properties, "required": required}, bool(required)
+
+    def media_types(self) -> list[str]:
+        """The body's media types (OpenAPI 3 ``content``; Swagger 2 ``consumes``, form for ``formData``)."""
+        body = self.op.get("requestBody")
+        if body:
+            return [m.split(";")[0].strip().lower() for m in body.get("content", {})]
+        if self.parameters("formData"):
+            return [m.lower() for m in self.op.get("consumes") or self.doc.get("consumes") or [FORM]]
+        if self.parameters("body"):
+            return [m.lower() for m in self.op.get("consumes") or self.doc.get("consumes") or ["application/json"]]
+        return []
 
     def parameters(self, where: str) -> list[dict[str, Any]]:
         resolved = (_resolve(self.doc, p)[0] for p in self.op.get("parameters", []))
         return [p for p in resolved if p.get("in") == where]
-
-
-@dataclass
-class Problem:
-    where: str                 # JSON path in the body ("$" = the body), or "path:<name>" / "query:<name>"
-    message: str
-    kind: str = "type"         # required | type | enum | format | unknown | operation | body
-    schema: str | None = None  # name of the component schema being built (HubSpot's "Cannot build X")
-    missing: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
 
 
 @cache
@@ -103,8 +121,6 @@ def load_document(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
         return json.loads(text)
-    import yaml
-
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
@@ -139,16 +155,6 @@ def folder_operations(folder: Path) -> tuple[Operation, ...]:
         if is_openapi(doc):
             ops.extend(document_operations(doc, path.name))
     return tuple(ops)
-
-
-def normalise_path(url_or_path: str) -> tuple[str, dict[str, list[str]]]:
-    """The path and query of a real URL, a bare path or a sandbox URL (read from after ``/sandbox/<slug>/api``)."""
-    parts = urlsplit(url_or_path)
-    path = parts.path or "/"
-    marker = re.search(r"/sandbox/[^/]+/api(?=/)", path)
-    if marker:
-        path = path[marker.end():]
-    return path, parse_qs(parts.query, keep_blank_values=True)
 
 
 def match_operation(ops: tuple[Operation, ...], method: str, url_or_path: str,
@@ -192,6 +198,17 @@ def check_request_in(ops: tuple[Operation, ...], method: str, url_or_path: str, 
         elif param["name"] in query:
             _check_scalar_param(op.doc, param, query[param["name"]][0], "query", problems)
     schema, required = op.body_schema()
+    media = op.media_types()
+    if isinstance(body, FormFields):
+        if media and FORM not in media:
+            problems.append(Problem("$", f"the body is form-encoded; this operation takes {', '.join(media)}",
+                                    kind="body"))
+            return op, problems
+        body = decode_body(op, body) if body else NO_BODY
+    elif body is not NO_BODY and media and not any("json" in m for m in media) \
+            and body not in (None, "", {}, []):
+        problems.append(Problem("$", f"the body is JSON; this operation takes {', '.join(media)}", kind="body"))
+        return op, problems
     if body is NO_BODY:
         if schema is not None and required:
             problems.append(Problem("$", "the request body is required", kind="body"))
@@ -203,17 +220,66 @@ def check_request_in(ops: tuple[Operation, ...], method: str, url_or_path: str, 
     return op, problems
 
 
-class Checks:
-    """An official definition a request is checked against (``Spec`` here, ``fern.Spec``)."""
+def decode_body(op: Operation, body: Any) -> Any:
+    """A body as the operation's schema reads it: form fields decoded to nesting and their strings coerced to
+    the schema's types; a JSON body unchanged."""
+    if not isinstance(body, FormFields):
+        return body
+    schema, _ = op.body_schema()
+    nested = body.nested()
+    return coerce(op.doc, schema, nested) if schema is not None else nested
 
-    def check_request(self, method: str, url_or_path: str, body: Any = NO_BODY) -> tuple[Any, list[Problem]]:
-        raise NotImplementedError
 
-    def problems(self, method: str, url_or_path: str, body: Any = None) -> list[str]:
-        """Contract check: the problems of a request as readable strings ([] = valid). ``url_or_path`` may be
-        a real URL, a sandbox URL or a bare path; ``body`` is the decoded JSON body (None = no body)."""
-        _, found = self.check_request(method, url_or_path, NO_BODY if body is None else body)
-        return [str(p) for p in found]
+def coerce(doc: dict[str, Any], schema: dict[str, Any], value: Any, depth: int = 0) -> Any:
+    """A decoded form value with its strings converted where the schema says integer, number or boolean (and
+    ``anyOf``/``oneOf``: the first alternative the converted value satisfies); anything else unchanged."""
+    if depth > 32:
+        return value
+    schema = resolve(doc, schema)
+    for sub in schema.get("allOf", []):
+        value = coerce(doc, sub, value, depth + 1)
+    for key in ("anyOf", "oneOf"):
+        for sub in schema.get(key, []):
+            trial = coerce(doc, sub, value, depth + 1)
+            found: list[Problem] = []
+            validate(doc, sub, trial, "$", found)
+            if not found:
+                return trial
+    kind = schema.get("type") or ("object" if "properties" in schema else None)
+    if isinstance(value, str):
+        if kind == "integer" and re.fullmatch(r"-?\d+", value):
+            return int(value)
+        if kind == "number" and re.fullmatch(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value):
+            number = float(value)
+            return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+        if kind == "boolean" and value in ("true", "false"):
+            return value == "true"
+        return value
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {k: coerce(doc, properties[k], v, depth + 1) if k in properties
+                else coerce(doc, extra, v, depth + 1) if isinstance(extra, dict) else v
+                for k, v in value.items()}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [coerce(doc, schema["items"], v, depth + 1) for v in value]
+    return value
+
+
+def response_media(doc: dict[str, Any], response: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+    """A response's schema and example (``...`` = none): OpenAPI 3 ``content`` (the JSON media type first; its
+    ``example`` or first of ``examples``), or Swagger 2's ``schema`` and ``examples`` on the response."""
+    response = resolve(doc, response)
+    if "content" in response:
+        content = response.get("content") or {}
+        media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
+        if "example" in media:
+            return media.get("schema"), media["example"]
+        named = [e for e in (media.get("examples") or {}).values() if isinstance(e, dict) and "value" in e]
+        return media.get("schema"), named[0]["value"] if named else ...
+    examples = response.get("examples") or {}
+    example = examples.get("application/json", next(iter(examples.values()), ...)) if examples else ...
+    return response.get("schema"), example
 
 
 @dataclass(frozen=True)
@@ -244,9 +310,7 @@ def folder_spec(folder: str | Path) -> Checks | None:
     """The definition ``$HUB_SPECS_DIR/<folder>`` holds: a Fern definition (``__package__.yml``), OpenAPI
     files, or None."""
     path = specs_dir() / folder
-    if (path / "__package__.yml").exists():
-        from services.sandbox import fern
-
+    if (path / fern.PACKAGE).exists():
         return fern.Spec(folder, f"the definition in {path.name}/")
     if path.is_dir() and folder_operations(path):
         return Spec(folder, f"the definitions in {path.name}/")
@@ -257,8 +321,6 @@ def request_problems(slug: str, method: str, url: str, body: Any = None) -> list
     """Contract check of a request to the real provider URL against the provider's official definition (its
     sandbox's ``spec``, else what ``$HUB_SPECS_DIR/<slug>/`` holds): its problems ([] = valid), or None when
     there is no definition the Hub can read."""
-    from services import sandbox
-
     provider = sandbox.providers().get(slug)
     spec = provider.spec if provider is not None and provider.spec is not None else folder_spec(slug)
     if spec is None:
@@ -291,23 +353,6 @@ def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str, Any
 def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """A schema with its ``$ref`` chain followed (the stand-in reads response schemas with it)."""
     return _resolve(doc, schema)[0]
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name of a decoded value (shared by the OpenAPI and Fern validators)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object" if isinstance(value, dict) else type(value).__name__
 
 
 def _is_any(schema: dict[str, Any]) -> bool:
@@ -401,14 +446,6 @@ def _validate_string(schema: dict[str, Any], value: str, where: str, problems: l
     fmt = schema.get("format")
     if fmt == "date-time" and not is_datetime(value):
         problems.append(Problem(where, "is not an ISO 8601 date-time", kind="format", schema=name))
-
-
-def is_datetime(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return "T" in value or " " in value
 
 
 def _check_scalar_param(doc: dict[str, Any], param: dict[str, Any], raw: str, where: str,

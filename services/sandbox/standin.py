@@ -9,10 +9,11 @@ A provider folder whose endpoints are plain create/read/list/update/delete opts 
 ``definition`` is an OpenAPI 3 (or Swagger 2) document: a file under ``$HUB_SPECS_DIR`` (parsed once and
 cached, services/sandbox/openapi.py) or a dict declared from the provider's documented shapes when it
 publishes none (Pipedrive). Every request goes through ``SandboxApi`` (services/sandbox/api.py): the
-credential (read as the catalog's ``auth`` says: its ``header`` and/or ``query_param``, or a bearer token for
-OAuth; the sandbox rule ``sbx_<account>``) → the fault switches (services/sandbox/faults.py, with this
-provider's error body) → the rate limiter (its headers on every answer past it) → validation against the
-operation (400 with the definition's complaint; 404 for a path the definition lacks) → the generic handler:
+credential (read as the catalog's ``auth`` says: its ``header`` and/or ``query_param``, a bearer token for
+OAuth, the password of HTTP Basic; the sandbox rule ``sbx_<account>``) → the fault switches
+(services/sandbox/faults.py, with this provider's error body) → the rate limiter (its headers on every answer
+past it) → validation against the operation (400 with the definition's complaint; 404 for a path the
+definition lacks) → the generic handler:
 
 =========  ====================================  ===================================================
 kind       operations                            answer
@@ -26,9 +27,12 @@ delete     ``DELETE /things/{id}``               removes it, or 404
 static     anything else (``GET /users/me``)     the response example; no state read or written
 =========  ====================================  ===================================================
 
-An operation may say otherwise with ``x-standin: {kind: ..., collection: ...}``. A response is the
-operation's 2xx schema example with the record (or list) placed at ``record_path`` (``data`` for
-``{success, data}`` envelopes; empty = the body is the record). State is per sandbox account
+An operation may say otherwise with ``x-standin: {kind: ..., collection: ..., record_path: ...}``, or, for an
+official file that cannot be edited, ``overrides={"GET /v1/things": {...}}`` with the same keys. A response
+is the operation's 2xx example (the response's own, else its schema's) with the record (or list) placed at
+``record_path`` (``data`` for ``{success, data}`` envelopes; empty = the body is the record). Bodies are JSON
+or form fields (decoded and coerced to the schema's types, services/sandbox/openapi.py); Swagger 2 files
+are read alike. State is per sandbox account
 (``AccountStore``, so the contract suite's snapshots work); ``seed`` records exist from the start.
 """
 
@@ -48,19 +52,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from services import sandbox
 from services.catalog import load_catalog
 from services.sandbox import faults
-from services.sandbox.api import SandboxApi, read_json
-from services.sandbox.common import SandboxProvider, bearer, sandbox_account
+from services.sandbox.api import SandboxApi, read_body
+from services.sandbox.common import SandboxProvider, basic, bearer, sandbox_account
 from services.sandbox.limits import Decision, FixedWindow, SlidingWindow
 from services.sandbox.openapi import (
     Operation,
     check_request_in,
+    decode_body,
     document_operations,
     load_document,
     resolve,
-    specs_dir,
+    response_media,
 )
+from services.sandbox.schema_checks import specs_dir
 from services.sandbox.store import AccountStore, State, next_id
 
 ErrorBody = Callable[[int, str], Any]
@@ -90,6 +97,8 @@ class RateLimit:
         return cls(self.requests, self.per_seconds)
 
     def header_values(self, limit: int, remaining: int, reset: float) -> dict[str, str]:
+        if not self.headers:       # a provider that reports no limit headers: ``headers=()``
+            return {}
         return dict(zip(self.headers, (str(limit), str(remaining), str(max(1, math.ceil(reset)))), strict=True))
 
 
@@ -100,6 +109,8 @@ class Endpoint:
     collection: str
     status: int                                # the first 2xx status the definition declares
     schema: dict[str, Any] | None              # the 2xx response schema
+    example: Any = ...                         # the 2xx response's own example (``...`` = none)
+    record_path: str = ""                      # where the answer holds the record (or list)
 
 
 @dataclass
@@ -116,6 +127,9 @@ class StandIn:
     messages: dict[str, str] = field(default_factory=dict)
     rate_limit: RateLimit | None = None
     defaults: dict[str, str] = field(default_factory=dict)   # as SandboxProvider.defaults
+    # "METHOD /template" -> {kind, collection, record_path}: x-standin for a definition file left unmodified
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    id_prefixes: dict[str, str] = field(default_factory=dict)   # collection -> prefix of new ids (``cus_``)
 
     def __post_init__(self) -> None:
         self.messages = {**MESSAGES, **self.messages}
@@ -149,14 +163,14 @@ class StandIn:
         return {(op.method, op.template): self._classify(op) for op in self.operations}
 
     def _classify(self, op: Operation) -> Endpoint:
-        status, schema = 200, None
+        status, schema, example = 200, None, ...
         for code, response in sorted(op.op.get("responses", {}).items()):
             if str(code).startswith("2"):
-                content = resolve(op.doc, response).get("content", {})
-                media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
-                status, schema = int(code), media.get("schema")
+                schema, example = response_media(op.doc, response)
+                status = int(code)
                 break
-        hint = op.op.get("x-standin") or {}
+        hint = {**(op.op.get("x-standin") or {}), **self.overrides.get(f"{op.method} {op.template}", {})}
+        record_path = hint.get("record_path", self.record_path)
         parts = [p for p in op.template.split("/") if p]
         literals = [p for p in parts if not p.startswith("{")]
         collection = hint.get("collection") or (literals[-1] if literals else "")
@@ -164,11 +178,11 @@ class StandIn:
             kind = {"GET": "read", "PUT": "update", "PATCH": "update", "DELETE": "delete"}.get(op.method, "static")
         elif op.method == "POST":
             kind = "create"
-        elif op.method == "GET" and self._type(self._at_record(op.doc, schema)) == "array":
+        elif op.method == "GET" and self._type(self._at_record(op.doc, schema, record_path)) == "array":
             kind = "list"
         else:
             kind = "static"
-        return Endpoint(op, hint.get("kind", kind), collection, status, schema)
+        return Endpoint(op, hint.get("kind", kind), collection, status, schema, example, record_path)
 
     def _type(self, schema: dict[str, Any] | None) -> str | None:
         if schema is None:
@@ -176,30 +190,51 @@ class StandIn:
         schema = resolve(self.document, schema)
         return schema.get("type") or ("object" if "properties" in schema else None)
 
-    def _at_record(self, doc: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _at_record(self, doc: dict[str, Any], schema: dict[str, Any] | None,
+                   record_path: str | None = None) -> dict[str, Any] | None:
         """The schema at ``record_path`` inside a response schema."""
-        for key in self.record_path.split(".") if self.record_path else ():
+        record_path = self.record_path if record_path is None else record_path
+        for key in record_path.split(".") if record_path else ():
             if schema is None:
                 return None
             schema = _properties(doc, schema).get(key)
         return schema
 
-    def record_schema(self, collection: str) -> dict[str, Any] | None:
-        for ep in self.endpoints.values():
-            if ep.collection == collection and ep.kind in ("create", "read", "update"):
-                return self._at_record(ep.op.doc, ep.schema)
+    def _record_endpoints(self, collection: str) -> list[Endpoint]:
+        """The create/read/update endpoints of a collection, the shortest paths first (``/v1/refunds`` before
+        ``/v1/application_fees/{id}/refunds``)."""
+        found = [ep for ep in self.endpoints.values()
+                 if ep.collection == collection and ep.kind in ("create", "read", "update")]
+        return sorted(found, key=lambda ep: ep.op.template.count("/"))
+
+    def record_schema(self, collection: str, ep: Endpoint | None = None) -> dict[str, Any] | None:
+        """The record schema of a collection: ``ep``'s answer at its record path, else its first endpoint's."""
+        for each in [ep] if ep is not None else self._record_endpoints(collection):
+            return self._at_record(each.op.doc, each.schema, each.record_path)
         return None
+
+    def _record_base(self, collection: str, now: str, ep: Endpoint | None = None) -> dict[str, Any]:
+        """A new record's defaults: the answer's own example at its record path (``ep``'s, else a create or
+        read of the collection), else the record schema's sample."""
+        for each in [ep] if ep is not None else self._record_endpoints(collection):
+            if each.example is not ...:
+                found = _at_path(each.example, each.record_path)
+                if isinstance(found, dict):
+                    return copy.deepcopy(found)
+        base = sample(self.document, self.record_schema(collection, ep), now)
+        return base if isinstance(base, dict) else {}
 
     # ------------------------------------------------------------------ state
     def _seed(self, account: str) -> State:
         data: State = {}
         for collection, records in self.seed.items():
-            base = sample(self.document, self.record_schema(collection), SEED_TIME)
+            base = self._record_base(collection, SEED_TIME)
             rows = data.setdefault(collection, {})
             for record in records:
-                row = {**(base if isinstance(base, dict) else {}), **copy.deepcopy(record)}
+                row = {**copy.deepcopy(base), **copy.deepcopy(record)}
                 rows[str(row[self.id_field])] = row
-            ints = [int(k) for k in rows if k.isdigit()]
+            prefix = self.id_prefixes.get(collection, "")
+            ints = [int(k[len(prefix):]) for k in rows if k.startswith(prefix) and k[len(prefix):].isdigit()]
             data.setdefault("_counters", {})[collection] = max(ints, default=0) + 1
         return data
 
@@ -225,13 +260,20 @@ class StandIn:
             return value[len(prefix):] if value.startswith(prefix) else value
         if auth.query_param and request.query_params.get(auth.query_param):
             return request.query_params[auth.query_param]
-        if "oauth2" in (auth.method, *auth.alternatives):
-            return bearer(request)
+        methods = (auth.method, *auth.alternatives)
+        if "oauth2" in methods:
+            token = bearer(request)
+            if token or "basic" not in methods:
+                return token
+        if "basic" in methods:     # username (e.g. an account id) + password or secret: the password names it
+            pair = basic(request)
+            return pair[1] if pair else None
         return None
 
     async def _read(self, request: Request) -> Any:
-        """The JSON body checked against the definition: (operation, path, body), or the 404/400 answer."""
-        body = await read_json(request)
+        """The body (JSON or form fields) checked against the definition: (operation, path, body decoded to
+        the schema's types), or the 404/400 answer."""
+        body = await read_body(request)
         path = "/" + request.path_params["path"] + (f"?{request.url.query}" if request.url.query else "")
         op, problems = check_request_in(self.operations, request.method, path, body,
                                         source=f"the {self.name} API definition")
@@ -239,7 +281,7 @@ class StandIn:
             return self._error(404, self.messages["not_found"])
         if problems:
             return self._error(400, "; ".join(str(p) for p in problems[:5]))
-        return op, path, body
+        return op, path, decode_body(op, body)
 
     async def _serve(self, request: Request, account: str, checked: tuple[Operation, str, Any]) -> Response:
         op, path, body = checked
@@ -259,12 +301,13 @@ class StandIn:
             if ep.kind == "list":
                 return ep.status, copy.deepcopy(list(rows.values()))
             if ep.kind == "create":
-                base = sample(self.document, self.record_schema(ep.collection), now)
-                record = {**(base if isinstance(base, dict) else {}), **copy.deepcopy(body)}
+                record = {**self._record_base(ep.collection, now, ep), **copy.deepcopy(body)}
                 ident = next_id(data, ep.collection)
-                id_schema = _properties(self.document, self.record_schema(ep.collection) or {}).get(self.id_field)
-                record[self.id_field] = str(ident) if self._type(id_schema) == "string" else ident
-                rows[str(ident)] = record
+                id_schema = _properties(self.document, self.record_schema(ep.collection, ep) or {}).get(self.id_field)
+                prefix = self.id_prefixes.get(ep.collection, "")
+                record[self.id_field] = f"{prefix}{ident}" if prefix or self._type(id_schema) == "string" \
+                    else ident
+                rows[str(record[self.id_field])] = record
                 return ep.status, copy.deepcopy(record)
             if item not in rows:
                 return 404, None
@@ -276,13 +319,14 @@ class StandIn:
             return ep.status, copy.deepcopy(rows[item])
 
     def _envelope(self, ep: Endpoint, payload: Any) -> Any:
-        body = sample(self.document, ep.schema, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        body = copy.deepcopy(ep.example) if ep.example is not ... else \
+            sample(self.document, ep.schema, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         if ep.kind == "static":
             return body
-        if not self.record_path or not isinstance(body, dict):
+        if not ep.record_path or not isinstance(body, dict):
             return payload
         target = body
-        *parents, last = self.record_path.split(".")
+        *parents, last = ep.record_path.split(".")
         for key in parents:
             target = target.setdefault(key, {})
         target[last] = payload
@@ -358,6 +402,12 @@ def sample(doc: dict[str, Any], schema: dict[str, Any] | None, now: str, depth: 
             "string": now if fmt == "date-time" else now[:10] if fmt == "date" else ""}.get(kind or "")
 
 
+def _at_path(value: Any, path: str) -> Any:
+    for key in path.split(".") if path else ():
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def _last_param(template: str) -> str | None:
     found = re.findall(r"\{([^}]+)\}", template)
     return found[-1] if found else None
@@ -379,8 +429,6 @@ def _typed(ident: str) -> int | str:
 def real_url(slug: str, url: str) -> str:
     """The provider URL a sandbox URL stands for (the reverse of services.sandbox.rewrite): what the request
     would have been without the sandbox, e.g. to check it against the provider's official definition."""
-    from services import sandbox
-
     marker = f"{sandbox.PREFIX}/{slug}"
     if marker not in url:
         return url

@@ -22,33 +22,38 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
+from db.base import MAX_ID, utcnow
 from db.models import Connection, Integration
 from db.models.webhooks import WebhookEvent, WebhookRejection
+from db.outage import is_outage
+from db.session import session_scope
 from services.catalog import load_catalog
 from services.connect import signatures
 from services.connect.signatures import SignatureError
 from services.connect.webhook_secrets import live_webhook_secrets
 from services.core import audit
 from services.core.errors import NotFound
+from services.core.forms import parse as _form  # bracketed keys as nested dicts
+from services.server import bodies
 from services.webhooks import apps, hooks
 from services.webhooks.triggers import map_event, split
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1024 * 1024            # 1 MiB; larger deliveries get 413 before they are read in full
+MAX_BODY = bodies.MAX_BODY        # 1 MiB; larger deliveries get 413 before they are read in full
+REJECTIONS_PER_MINUTE = 20        # rejection rows stored per connection (or app); past it only one log line a minute
 SHARED_HEADER = "X-Layers-Webhook-Secret"
 URL_SECRET_PARAM = "secret"
 _SECRET_KEY = re.compile(r"(pass(word)?|secret|token|api[_-]?key|authorization|signature|credential)", re.I)
@@ -85,22 +90,6 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _form(body: bytes) -> dict[str, Any]:
-    """A form body with PHP-style brackets (``data[merges][FNAME]=Jane``) as nested dicts."""
-    out: dict[str, Any] = {}
-    for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True,
-                                max_num_fields=1000):
-        parts = [p for p in re.split(r"[\[\]]+", key) if p] or [key]
-        node = out
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
-        node[parts[-1]] = value
-    return out
-
-
 def parse_body(body: bytes, content_type: str) -> Any:
     """JSON (object or array) or a form post; anything else raises Rejected(400)."""
     ctype = content_type.split(";")[0].strip().lower()
@@ -109,8 +98,12 @@ def parse_body(body: bytes, content_type: str) -> Any:
             parsed: Any = _form(body)
             if not parsed:
                 raise ValueError("empty form")
+            if bodies.too_deep(parsed):
+                raise bodies.TooDeep(f"form keys nested deeper than {bodies.MAX_DEPTH} levels")
             return parsed
-        parsed = json.loads(body.decode("utf-8"))
+        parsed = bodies.loads_json(body)
+    except bodies.TooDeep as exc:
+        raise Rejected(400, f"malformed body: {exc}") from None
     except (ValueError, UnicodeDecodeError):
         raise Rejected(400, "malformed body: expected a JSON object/array or a form post") from None
     if not isinstance(parsed, dict | list) or not parsed:
@@ -165,9 +158,33 @@ def verify(scheme: str, secrets: list[str], *, conn: Connection, method: str, ur
         raise SignatureError(f"no inbound signature scheme for this integration ({scheme})")
 
 
+_flood_logged: dict[tuple[str, str], float] = {}
+
+
+def _rejection_flood(session: Session, service: str, connection_id: int | None, app_id: str | None) -> bool:
+    """Whether the connection (app) already has ``REJECTIONS_PER_MINUTE`` rejections stored in the last minute
+    (then log it, at most once a minute per connection)."""
+    owner = (WebhookRejection.connection_id == connection_id if connection_id is not None
+             else (WebhookRejection.app_id == app_id) & (WebhookRejection.service == service))
+    recent = select(WebhookRejection.id).where(owner, WebhookRejection.received_at >= utcnow() - timedelta(minutes=1))
+    if (session.scalar(select(func.count()).select_from(recent.limit(REJECTIONS_PER_MINUTE).subquery())) or 0) \
+            < REJECTIONS_PER_MINUTE:
+        return False
+    who = (service, f"app {app_id}" if connection_id is None else f"#{connection_id}")
+    if time.monotonic() - _flood_logged.get(who, -120.0) >= 60:
+        _flood_logged[who] = time.monotonic()
+        log.warning("webhook rejections of %s %s not stored: over %s a minute (further ones this minute are "
+                    "answered but not logged)", *who, REJECTIONS_PER_MINUTE)
+    return True
+
+
 def _reject(session: Session, service: str, status: int, reason: str, *, connection_id: int | None = None,
             app_id: str | None = None) -> Outcome:
-    """Store why a delivery to a connection's URL, or to a provider app's URL (``app_id``), was refused."""
+    """Store why a delivery to a connection's URL, or to a provider app's URL (``app_id``), was refused: at most
+    ``REJECTIONS_PER_MINUTE`` rows per connection (app) a minute, so a flood of bad deliveries cannot fill the
+    database; the rest get the same answer and one log line a minute."""
+    if _rejection_flood(session, service, connection_id, app_id):
+        return Outcome(status, reason)
     session.add(WebhookRejection(connection_id=connection_id, app_id=app_id, service=service, status_code=status,
                                  reason=reason[:300]))
     log.info("webhook rejected: %s %s: %s", service, f"app {app_id}" if app_id else f"#{connection_id}", reason)
@@ -179,6 +196,8 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
     """Verify and store one delivery; the caller answers with ``Outcome.status`` / ``body``."""
     if len(body) > MAX_BODY:
         return Outcome(413, f"payload over {MAX_BODY} bytes")
+    if not 1 <= connection_id <= MAX_ID:   # past it SQLite overflows, PostgreSQL says "out of range": a 500
+        return Outcome(404, f"unknown connection {str(connection_id)[:40]} for {service}")
     try:
         conn = _connection(session, service, connection_id)
     except NotFound as exc:
@@ -321,20 +340,60 @@ def handle(session: Session, event: WebhookEvent) -> list[int]:
         with session.begin_nested():
             return hooks.fan_out(session, event)
     except Exception as exc:  # a handler bug marks the event failed (replayable), never loses it
+        if is_outage(exc) or is_outage(exc.__context__):
+            raise   # not the event's fault and nothing can commit: it stays received for the recovery pass
         event.status, event.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
         log.warning("webhook event %s failed: %s", event.id, type(exc).__name__)
         return []
 
 
-def handle_events(event_ids: list[int], db_url: str | None = None) -> None:
-    """After the 2xx: handle each received event (own transaction), then send its deliveries."""
-    from db.session import session_scope
+def handle_received(event_id: int, *, before: datetime | None = None,
+                    db_url: str | None = None) -> tuple[str | None, list[int]]:
+    """Handle one event if it is still ``received`` (and arrived before ``before``: the recovery pass), in one
+    transaction that starts by claiming it with a conditional UPDATE: of concurrent handlers (the after-2xx task,
+    passes in the server and from cron) one wins, the others wait for its row and then find it handled
+    (PostgreSQL re-checks the WHERE on the row version it waited for; SQLite has one writer). The claim and the
+    outcome commit together, so a handler that dies, or loses its database connection, leaves the event
+    ``received`` for the next pass, and a committed outcome is never redone: exactly once.
 
-    for event_id in event_ids:
-        with session_scope(db_url) as session:
-            event = session.get(WebhookEvent, event_id)
-            queued = handle(session, event) if event is not None and event.status == "received" else []
-        hooks.send(queued, db_url=db_url)
+    Returns the event's new status (None when it was not ``received`` any more) and the queued delivery ids, which
+    the caller sends (``hooks.send``) once this has committed."""
+    claim = [WebhookEvent.id == event_id, WebhookEvent.status == "received"]
+    if before is not None:
+        claim.append(WebhookEvent.received_at < before)
+    with session_scope(db_url) as session:
+        stmt = update(WebhookEvent).where(*claim).values(handled_at=utcnow()).execution_options(
+            synchronize_session=False)
+        if cast("CursorResult[Any]", session.execute(stmt)).rowcount != 1:
+            return None, []
+        event = session.get_one(WebhookEvent, event_id)
+        queued = handle(session, event)
+        return event.status, queued
+
+
+def handle_events(event_ids: list[int], db_url: str | None = None) -> None:
+    """After the 2xx: handle each received event (``handle_received``: own transaction), then send its deliveries.
+
+    Runs after the answer (a route background task), so it never raises: an exception there is only "Exception in
+    ASGI application" in the log. An event whose transaction did not commit (rolled back, the session closed) stays
+    ``received`` and the recovery pass handles it (services/webhooks/recovery.py); deliveries not sent stay pending
+    for the delivery pass (``layers-hub webhooks send``)."""
+    for index, event_id in enumerate(event_ids):
+        try:
+            queued = handle_received(event_id, db_url=db_url)[1]
+        except Exception as exc:
+            outage = is_outage(exc) or is_outage(exc.__context__)
+            left = event_ids[index:] if outage else [event_id]
+            log.warning("webhook event(s) %s not handled (%s%s); left for the recovery pass",
+                        ", ".join(map(str, left)), type(exc).__name__, ": database unreachable" if outage else "")
+            if outage:
+                return   # the rest would fail the same way
+            continue
+        try:
+            hooks.send(queued, db_url=db_url)
+        except Exception as exc:
+            log.warning("webhook event %s: deliveries %s not sent (%s); left for the delivery pass", event_id,
+                        queued, type(exc).__name__)
 
 
 def replay(session: Session, *, actor: str, event_id: int) -> tuple[WebhookEvent, list[int]]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Connection, Integration, Organization
 from db.models.webhooks import WebhookDelivery, WebhookEvent, WebhookRejection, ZapierHook
+from services.catalog import load_catalog
 from services.webhooks.inbound import inbound_url, scheme_for
 
 LIMIT = 200
@@ -18,8 +19,6 @@ LIMIT = 200
 
 def connections(session: Session) -> list[dict[str, Any]]:
     """Connections whose integration receives webhooks (it has triggers or a signature scheme)."""
-    from services.catalog import load_catalog
-
     catalog = load_catalog()
     rows = session.execute(select(Connection.id, Integration.slug, Organization.name, Connection.label)
                            .join(Integration, Integration.id == Connection.integration_id)

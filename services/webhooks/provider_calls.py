@@ -14,7 +14,7 @@ from urllib.parse import quote
 from services.catalog import RequestSpec
 from services.core.errors import InvalidInput
 from services.runtime.provider_client import ProviderClient
-from services.runtime.provider_errors import IntegrationError, NotFoundError
+from services.runtime.provider_errors import IntegrationError, NotFoundError, ProviderUnreachable, ReauthRequired
 
 
 @contextmanager
@@ -25,6 +25,8 @@ def calling(client: ProviderClient, requests: list[dict[str, Any]] | None, refus
     closed either way."""
     try:
         yield
+    except (ReauthRequired, ProviderUnreachable):
+        raise    # the connection's token (refresh refused or failing), not the provider's answer: as it is
     except IntegrationError as exc:
         done = f" (already removed: {', '.join(removed)})" if removed else ""
         raise InvalidInput(f"{refusal}: {exc}{done}") from None

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
@@ -81,8 +81,8 @@ def prune(session: Session, *, actor: str, event_days: int = EVENT_DAYS, rejecti
         if dry_run:
             counts[table] = session.scalar(select(func.count()).select_from(model).where(condition)) or 0
         else:
-            counts[table] = session.execute(delete(model).where(condition)
-                                            .execution_options(synchronize_session=False)).rowcount
+            counts[table] = cast("CursorResult[Any]", session.execute(
+                delete(model).where(condition).execution_options(synchronize_session=False))).rowcount
         if progress is not None:
             progress(table, counts[table])
     report = PruneReport(deliveries=counts["webhook_deliveries"], events=counts["webhook_events"],

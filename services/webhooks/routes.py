@@ -11,12 +11,14 @@ from typing import Any
 
 import anyio
 from starlette.background import BackgroundTask
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from db.outage import is_outage
 from db.session import session_scope
 from services.core.config import load_settings
+from services.server.bodies import BodyRejected, read_body
 from services.webhooks import hooks, inbound
 
 log = logging.getLogger(__name__)
@@ -24,20 +26,6 @@ log = logging.getLogger(__name__)
 
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"ok": False, "message": message}, status_code=status)
-
-
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The raw body, or None once it exceeds ``limit`` bytes (checked before and while reading)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _public_url(request: Request) -> str:
@@ -66,16 +54,16 @@ async def app_hook_route(request: Request) -> Response:
 async def _accept(request: Request, receiver: Any, **target: Any) -> Response:
     service = request.path_params["service"]
     try:
-        body = await _read_limited(request, inbound.MAX_BODY)
-    except ClientDisconnect:
-        return error(400, "client disconnected")
-    if body is None:
-        return error(413, f"payload over {inbound.MAX_BODY} bytes")
+        body = await read_body(request, inbound.MAX_BODY)
+    except BodyRejected as exc:
+        return error(exc.status, exc.message)
     try:
         outcome = await anyio.to_thread.run_sync(partial(
             _receive, receiver, service=service, method=request.method, url=_public_url(request),
             headers=dict(request.headers), body=body, **target))
     except Exception as exc:  # never a traceback to the sender
+        if is_outage(exc):
+            raise   # services/server/routes.EXCEPTION_HANDLERS: 503 with Retry-After, like every route
         log.error("webhook receive failed: %s", type(exc).__name__)
         return error(500, "internal error")
     task = None

@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session
 from db.models import Connection, Integration
 from services.catalog import FieldSpec, load_catalog
 from services.catalog.spec import placeholders
-from services.connect.errors import ReauthRequired
 from services.core import audit
 from services.core.errors import InvalidInput, NotFound
 from services.runtime.executors.run import connection_client
 from services.runtime.provider_client import ProviderClient
+from services.runtime.provider_errors import ReauthRequired
 from services.webhooks import hooks
 
 

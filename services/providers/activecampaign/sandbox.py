@@ -161,7 +161,7 @@ async def contact_sync(request: Request, account: str, body: dict[str, Any]) -> 
                                             f"/data/attributes/fieldValues/{index}/field", "related_missing"))
         existing = next((c for c in data["contacts"].values() if c["email"].lower() == email.lower()), None)
         created = existing is None
-        if created:
+        if existing is None:
             ident = str(next_id(data, "contacts"))
             existing = data["contacts"][ident] = {"id": ident, "email": email, "firstName": "", "lastName": "",
                                                   "phone": "", "cdate": _now(), "udate": _now(), "orgid": "0",
@@ -230,7 +230,7 @@ async def contact_lists(request: Request, account: str, body: dict[str, Any]) ->
         current = next((m for m in data["contactLists"].values()
                         if m["list"] == list_id and m["contact"] == contact_id), None)
         created = current is None
-        if created:
+        if current is None:
             ident = str(next_id(data, "contactLists"))
             current = data["contactLists"][ident] = {"id": ident, "list": list_id, "contact": contact_id,
                                                      "sdate": _now(), "udate": None}

@@ -181,6 +181,14 @@ def _time(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _between(start: str, low: datetime | None, high: datetime | None) -> bool:
+    """Whether a stored start time is within the optional bounds."""
+    if low is None and high is None:
+        return True
+    moment = _time(start)
+    return moment is not None and (low is None or moment >= low) and (high is None or moment <= high)
+
+
 # ---------------------------------------------------------------- endpoints
 @API.route("/api/users/me", ["GET"])   # B: path (V2: trocco)
 async def users_me(request: Request, account: str) -> Response:
@@ -220,12 +228,14 @@ async def list_events(request: Request, account: str) -> Response:
     sort = query.get("sort", "start_time:asc")
     if sort not in ("start_time:asc", "start_time:desc"):
         details.append({"parameter": "sort", "message": "must be start_time:asc or start_time:desc"})
-    bounds = {}
+    bounds: dict[str, datetime] = {}
     for name in ("min_start_time", "max_start_time"):
         if query.get(name):
-            bounds[name] = _time(query[name])
-            if bounds[name] is None:
+            moment = _time(query[name])
+            if moment is None:
                 details.append({"parameter": name, "message": "must be a valid ISO 8601 date-time"})
+            else:
+                bounds[name] = moment
     if details:
         return invalid(*details)
     if organization and organization != organization_uri(account):
@@ -247,8 +257,7 @@ async def list_events(request: Request, account: str) -> Response:
         events = [e for e in data["events"].values()
                   if (not status or e["status"] == status)
                   and (not invitee or e["invitee_email"] == invitee)
-                  and ("min_start_time" not in bounds or _time(e["start_time"]) >= bounds["min_start_time"])
-                  and ("max_start_time" not in bounds or _time(e["start_time"]) <= bounds["max_start_time"])]
+                  and _between(e["start_time"], bounds.get("min_start_time"), bounds.get("max_start_time"))]
         events.sort(key=lambda e: e["start_time"], reverse=sort.endswith("desc"))
         page = [_public(e) for e in events[offset:offset + count]]
     params = [(k, v) for k, v in query.items() if k != "page_token"]
@@ -320,7 +329,7 @@ async def create_webhook(request: Request, account: str, body: dict[str, Any]) -
         ident = str(uuid.uuid4())
         now = _iso(datetime.now(UTC))
         hook = {"uri": f"{ORIGIN}/webhook_subscriptions/{ident}", "callback_url": url, "created_at": now,
-                "updated_at": now, "retry_started_at": None, "state": "active", "events": list(events),
+                "updated_at": now, "retry_started_at": None, "state": "active", "events": list(body["events"]),
                 "scope": scope, "organization": body["organization"],
                 "user": body.get("user") if scope == "user" else None, "group": body.get("group"),
                 "creator": user_uri(account), "signing_key": body.get("signing_key")}

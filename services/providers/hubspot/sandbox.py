@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from services.sandbox import faults, openapi
 from services.sandbox.api import SandboxApi, bearer_token, spec_checked
 from services.sandbox.common import OAuthServer, SandboxProvider, bearer
+from services.sandbox.schema_checks import Problem, is_datetime
 from services.sandbox.store import AccountStore, State, next_id
 
 SLUG = "hubspot"
@@ -208,7 +209,7 @@ SPEC = openapi.Spec(SLUG, "the HubSpot OpenAPI definitions", variants=_object_ty
 find_operation, validate_hubspot_request = SPEC.find_operation, SPEC.problems
 
 
-def _spec_error(problems: list[openapi.Problem]) -> Response:
+def _spec_error(problems: list[Problem]) -> Response:
     """HubSpot's answer to a body its deserializer rejects (V2 wording: "Invalid input JSON on line 1, ...")."""
     first = problems[0]
     if first.kind == "required" and first.missing:
@@ -316,7 +317,7 @@ def _check_properties(data: State, kind: str, props: dict[str, str],
 
 
 def _timestamp(value: str) -> bool:
-    return bool(re.fullmatch(r"\d{10,13}", value)) or openapi.is_datetime(value) or bool(
+    return bool(re.fullmatch(r"\d{10,13}", value)) or is_datetime(value) or bool(
         re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
 
 

@@ -107,7 +107,7 @@ def portal_of_connection(conn: Connection) -> str | None:
 
 def sandbox_app_id() -> str:
     # Imported here, on the demo seeding path only: the sandbox add-on registers its routes when imported.
-    from services.providers.hubspot import sandbox_webhooks
+    from services.providers.hubspot import sandbox_webhooks  # noqa: PLC0415 (importing it registers its routes)
 
     return str(sandbox_webhooks.app_id("demo"))
 

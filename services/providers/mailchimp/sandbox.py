@@ -233,7 +233,7 @@ async def put_member(request: Request, account: str, body: Any) -> Response:
             errors.append({"field": name, "message": f"Value must be one of: {', '.join(MEMBER_STATUSES)}"})
     if errors:
         return _schema_error(*errors)
-    email = email.strip()
+    email = str(email).strip()   # a string: checked above
     if not EMAIL.match(email):   # B: wording
         return invalid(f"{email} looks fake or invalid, please enter a real email address.")
     with STORE.use(account) as data:

@@ -38,7 +38,7 @@ from services.sandbox import faults
 from services.sandbox.api import SandboxApi, bearer_token, read_json
 from services.sandbox.common import OAuthServer, SandboxProvider, rfc_error
 from services.sandbox.limits import Decision
-from services.sandbox.openapi import is_datetime
+from services.sandbox.schema_checks import is_datetime
 from services.sandbox.store import AccountStore, State, next_id
 
 SLUG = "salesforce"
@@ -130,7 +130,7 @@ def _stamp(ts: float) -> str:
 def _seed(account: str) -> State:
     """Every sandbox org has the records the catalog's examples name (campaign 701..., lead 00Q..., ...)."""
     ts = 1767225600.0
-    rows = {
+    rows: dict[str, list[tuple[str, dict[str, Any]]]] = {
         "Account": [("001000000000001", {"Name": "Example Inc"})],
         "Campaign": [("701000000000001", {"Name": "Spring Webinar", "Status": "Planned", "IsActive": True})],
         "Lead": [("00Q000000000001", {"FirstName": "Jane", "LastName": "Doe", "Company": "Example Inc",

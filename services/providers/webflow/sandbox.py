@@ -34,7 +34,7 @@ from services.sandbox import faults, fern
 from services.sandbox.api import SandboxApi, bearer_token, spec_checked
 from services.sandbox.common import OAuthServer, SandboxProvider
 from services.sandbox.limits import Decision, SlidingWindow
-from services.sandbox.openapi import Problem, is_datetime
+from services.sandbox.schema_checks import Problem, is_datetime
 from services.sandbox.store import AccountStore, State, next_id
 
 SLUG = "webflow"

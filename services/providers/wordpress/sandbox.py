@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from services.sandbox import faults
 from services.sandbox.api import SandboxApi, read_params
 from services.sandbox.common import OAuthServer, SandboxProvider, basic, bearer, sandbox_account
-from services.sandbox.openapi import is_datetime
+from services.sandbox.schema_checks import is_datetime
 from services.sandbox.store import AccountStore, State, next_id
 
 SLUG = "wordpress"

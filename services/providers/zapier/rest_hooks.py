@@ -23,18 +23,20 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
+from db.base import MAX_ID, utcnow
 from db.models import Connection, Integration
 from db.models.webhooks import WebhookDelivery, WebhookEvent, ZapierHook
+from db.session import session_scope
 from services.catalog import load_catalog
 from services.connect.outbound import Outbound
 from services.connect.signatures import sign_standard
@@ -81,11 +83,22 @@ def sample(event: str) -> dict[str, Any]:
     return {name: f.example for name, f in trigger.outputs.items()}
 
 
+def _id(text: str) -> int | None:
+    """A row id from client text (ASCII digits, 1..MAX_ID), or None: ``'²'.isdigit()`` is True and ``int()``
+    takes Unicode digits, and an id past MAX_ID overflows SQLite / is out of range on PostgreSQL (a 500)."""
+    if not re.fullmatch(r"[0-9]{1,10}", text):
+        return None
+    return int(text) if 1 <= int(text) <= MAX_ID else None
+
+
 def authenticate(session: Session, connection_id: str | None, key: str | None) -> Connection:
     """The Zapier connection the caller proves it holds a live secret of (Unauthorized otherwise)."""
-    if not connection_id or not key or not connection_id.isdigit():
+    if not connection_id or not key:
         raise Unauthorized("X-Layers-Connection and X-Layers-Key headers are required")
-    conn = session.get(Connection, int(connection_id))
+    cid = _id(connection_id)
+    if cid is None:
+        raise Unauthorized("X-Layers-Connection is not a connection id")
+    conn = session.get(Connection, cid)
     slug = session.scalar(select(Integration.slug).where(Integration.id == conn.integration_id)) if conn else None
     if conn is None or slug != "zapier" or conn.status == "revoked":
         raise Unauthorized("unknown Zapier connection")
@@ -111,7 +124,7 @@ def subscribe(session: Session, conn: Connection, *, event: str, target_url: str
 
 
 def unsubscribe(session: Session, conn: Connection, hook_id: int) -> None:
-    hook = session.get(ZapierHook, hook_id)
+    hook = session.get(ZapierHook, hook_id) if 1 <= hook_id <= MAX_ID else None
     if hook is None or hook.connection_id != conn.id:
         raise NotFound(f"hook {hook_id} not found")
     audit.record(session, actor=f"zapier:{conn.id}", action="zapier_hook.unsubscribed", entity_type="zapier_hook",
@@ -136,7 +149,7 @@ def fan_out(session: Session, event: WebhookEvent) -> list[int]:
     database transaction is held open while a target is slow or being retried."""
     if not event.trigger:
         return []
-    source = session.get(Connection, event.connection_id)
+    source = session.get_one(Connection, event.connection_id)
     name = f"{event.service}.{event.trigger}"
     hooks = session.scalars(select(ZapierHook).join(Connection, Connection.id == ZapierHook.connection_id)
                             .where(ZapierHook.event == name, ZapierHook.active.is_(True),
@@ -177,7 +190,7 @@ def signed_headers(secret: str, msg_id: str, body: bytes, timestamp: int | None 
 
 
 def _client(session: Session, hook: ZapierHook, out: Outbound | None) -> ProviderClient:
-    conn = session.get(Connection, hook.connection_id)
+    conn = session.get_one(Connection, hook.connection_id)
     return ProviderClient(spec=load_catalog().get("zapier"), base_url="", auth=None,
                           integration_id=conn.integration_id, connection_id=conn.id,
                           account_key=f"zapier-hook:{hook.id}", mode="live", action="delivery",
@@ -209,15 +222,13 @@ def _claim(session: Session, delivery_id: int, now: datetime) -> str | None:
     for how, condition in (("claimed", WebhookDelivery.status == "pending"), ("reclaimed", _expired(now))):
         stmt = (update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, condition).values(**values)
                 .execution_options(synchronize_session=False))
-        if session.execute(stmt).rowcount == 1:
+        if cast("CursorResult[Any]", session.execute(stmt)).rowcount == 1:
             return how
     return None
 
 
 def _send_one(delivery_id: int, *, out: Outbound | None, sleep: Callable[[float], None], max_attempts: int,
               db_url: str | None) -> str:
-    from db.session import session_scope
-
     claimed_at = utcnow()
     with session_scope(db_url) as session:   # the claim, committed before any HTTP
         how = _claim(session, delivery_id, claimed_at)
@@ -230,7 +241,7 @@ def _send_one(delivery_id: int, *, out: Outbound | None, sleep: Callable[[float]
             earlier.append({"at": claimed_at.isoformat(), "status": None, "error": INTERRUPTED})
             delivery.attempts, delivery.log = prior, earlier
             log.warning("webhook delivery %s: claim expired mid-send, resending", delivery_id)
-        hook = session.get(ZapierHook, delivery.hook_id)
+        hook = session.get_one(ZapierHook, delivery.hook_id)
         secrets = live_webhook_secrets(session, hook.connection_id)
         if not secrets or not hook.active or prior >= max_attempts:
             reason = ("the connection has no signing secret" if not secrets
@@ -281,11 +292,11 @@ def _send_one(delivery_id: int, *, out: Outbound | None, sleep: Callable[[float]
                 .values(status=outcome, attempts=prior + len(attempts), log=[*earlier, *attempts],
                         last_status_code=status, finished_at=utcnow())
                 .execution_options(synchronize_session=False))
-        if session.execute(stmt).rowcount != 1:
+        if cast("CursorResult[Any]", session.execute(stmt)).rowcount != 1:
             log.warning("webhook delivery %s: lease lost to another sender; its outcome stands", delivery_id)
             return "reclaimed"
         if outcome == "disabled":
-            hook = session.get(ZapierHook, hook_id)
+            hook = session.get_one(ZapierHook, hook_id)
             hook.active, hook.disabled_at = False, utcnow()
             hook.disabled_reason = "the target answered 410 Gone"
             audit.record(session, actor="system", action="zapier_hook.disabled", entity_type="zapier_hook",

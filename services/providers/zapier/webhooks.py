@@ -8,6 +8,7 @@ Routes (the caller authenticates as a Zapier connection, ``X-Layers-Connection``
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 
@@ -16,11 +17,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from db.outage import is_outage
 from db.session import session_scope
 from services.core.errors import InvalidInput, NotFound
 from services.providers.zapier import rest_hooks
+from services.server.bodies import BodyRejected, TooDeep, loads_json, read_body
 from services.webhooks.hooks import Bridge, OutboundDeliveries, WebhookHooks
 from services.webhooks.routes import error
+
+log = logging.getLogger(__name__)
 
 
 def _call(request: Request, fn: Any) -> Any:
@@ -39,14 +44,26 @@ async def _answer(request: Request, fn: Any, status: int = 200) -> Response:
         return error(404, str(exc))
     except InvalidInput as exc:
         return error(400, str(exc))
+    except Exception as exc:  # a bug: one line, never a traceback for what a client sent
+        if is_outage(exc):
+            raise   # services/server/routes.EXCEPTION_HANDLERS: 503 with Retry-After, like every route
+        log.error("zapier route %s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        return error(500, "internal error")
     return Response(status_code=204) if result is None else JSONResponse(result, status_code=status)
 
 
 async def hooks_route(request: Request) -> Response:
     if request.method == "GET":
         return await _answer(request, lambda s, c: rest_hooks.list_hooks(s, c))
+    refused = await _answer(request, lambda s, c: None)   # authenticate from the headers before reading the body
+    if refused.status_code != 204:
+        return refused
     try:
-        body = await request.json()
+        body = loads_json(await read_body(request))
+    except BodyRejected as exc:
+        return error(exc.status, exc.message)
+    except TooDeep as exc:
+        return error(400, f"expected a JSON body {{event, target_url}}: {exc}")
     except ValueError:
         return error(400, "expected a JSON body {event, target_url}")
     if not isinstance(body, dict) or not isinstance(body.get("event"), str) \

@@ -1,13 +1,19 @@
 """The default executor: builds the request from the catalog's templates (rules in
 services/catalog/spec.py) and maps the response onto the action's output fields (``output_root`` and each
-output's ``path``, dotted paths into the response body)."""
+output's ``path``, dotted paths into the response body). The body goes as JSON or, with ``body_encoding:
+form``, as bracketed form fields (services/core/forms.py); the integration's ``http.headers`` and the action's
+``headers`` are filled from the inputs and the connection's fields; ``idempotency_key: true`` adds a fresh key
+(``http.idempotency_header``), which makes the write safe to retry."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
+from urllib.parse import quote
 
-from services.catalog import ActionSpec, FieldSpec
+from services.catalog import ActionSpec, FieldSpec, IntegrationSpec
+from services.core import forms
 from services.runtime.executors.context import ActionContext, ActionOutcome
 from services.runtime.provider_errors import ValidationFailed
 
@@ -45,8 +51,6 @@ def fill(template: Any, inputs: dict[str, Any], config: dict[str, Any]) -> Any:
 
 def build_path(action: ActionSpec, inputs: dict[str, Any], config: dict[str, Any]) -> tuple[str, set[str]]:
     """The path with placeholders filled (URL-quoted); names used."""
-    from urllib.parse import quote
-
     used: set[str] = set()
 
     def part(match: re.Match[str]) -> str:
@@ -59,7 +63,9 @@ def build_path(action: ActionSpec, inputs: dict[str, Any], config: dict[str, Any
     return _PART.sub(part, action.path or ""), used
 
 
-def build_request(action: ActionSpec, inputs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def build_request(action: ActionSpec, inputs: dict[str, Any], config: dict[str, Any],
+                  spec: IntegrationSpec | None = None) -> dict[str, Any]:
+    """method, path, params, and the body as ``json`` or (form encoding) flattened ``data``; ``headers``."""
     path, used = build_path(action, inputs, config)
     params = {k: v for k, v in fill(action.query, inputs, config).items() if v not in (None, "")}
     body = None
@@ -70,7 +76,19 @@ def build_request(action: ActionSpec, inputs: dict[str, Any], config: dict[str, 
         params.update(rest)
     else:
         body = rest
-    return {"method": action.method, "path": path, "params": params or None, "json": body}
+    http = spec.http if spec is not None else None
+    templates = {**(http.headers if http else {}), **action.headers}
+    headers = {k: str(v) for k, v in fill(templates, inputs, config).items() if v not in (None, "")}
+    if action.idempotency_key:
+        headers[http.idempotency_header if http else "Idempotency-Key"] = str(uuid.uuid4())
+    encoding = action.body_encoding or (http.body_encoding if http else "json")
+    if encoding == "form" and body is not None:
+        if not isinstance(body, dict):
+            raise ValidationFailed(f"{action.title}: a form body must be an object of fields")
+        return {"method": action.method, "path": path, "params": params or None, "json": None,
+                "data": forms.flatten(body), "headers": headers}
+    return {"method": action.method, "path": path, "params": params or None, "json": body, "data": None,
+            "headers": headers}
 
 
 def preview_output(outputs: dict[str, FieldSpec]) -> dict[str, Any]:
@@ -103,9 +121,10 @@ def map_output(outputs: dict[str, FieldSpec], body: Any, root: str | None = None
 
 
 def run_declarative(ctx: ActionContext, inputs: dict[str, Any]) -> ActionOutcome:
-    request = build_request(ctx.action, inputs, ctx.config)
+    request = build_request(ctx.action, inputs, ctx.config, ctx.spec)
     response = ctx.client.request(request["method"], request["path"], params=request["params"],
-                                  json=request["json"], idempotent=ctx.action.idempotent)
+                                  json=request["json"], data=request["data"], headers=request["headers"] or None,
+                                  idempotent=ctx.action.idempotent or ctx.action.idempotency_key)
     if response is None:   # test mode, write action
         return ActionOutcome(preview_output(ctx.action.outputs), preview=True)
     body = response.json() if response.content and "json" in response.headers.get("content-type", "") \

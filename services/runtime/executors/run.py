@@ -19,7 +19,6 @@ from db.session import session_scope
 from services.catalog import IntegrationSpec, load_catalog
 from services.catalog.spec import placeholders
 from services.connect.checks import base_url_for, static_auth
-from services.connect.errors import ProviderUnreachable, ReauthRequired
 from services.connect.outbound import Outbound
 from services.connect.refresh import token_auth
 from services.connect.store import read_secrets
@@ -29,7 +28,7 @@ from services.runtime.executors.context import ActionContext, RunResult
 from services.runtime.executors.registry import resolve
 from services.runtime.executors.schemas import validate_inputs
 from services.runtime.provider_client import ProviderClient
-from services.runtime.provider_errors import AuthError, IntegrationError, NetworkError
+from services.runtime.provider_errors import IntegrationError, ReauthRequired
 from services.sandbox import sandbox_account
 
 MODES = ("test", "live")
@@ -143,16 +142,9 @@ def run_action(connection_id: int, action: str, inputs: dict[str, Any] | None = 
         outcome = executor(ctx, values)
         result = RunResult(True, mode, slug, action, outcome.output, _exchanges(client), None,
                            _ms(started), _retries(client), outcome.preview)
-    except IntegrationError as exc:
+    except IntegrationError as exc:     # incl. a refresh refused (ReauthRequired: auth) or failing (network)
         result = RunResult(False, mode, slug, action, None, _exchanges(client), exc.as_dict(), _ms(started),
                            _retries(client))
-    except ReauthRequired as exc:
-        error = AuthError(str(exc)).as_dict()
-        result = RunResult(False, mode, slug, action, None, _exchanges(client), error, _ms(started),
-                           _retries(client))
-    except ProviderUnreachable as exc:      # the token endpoint failed while refreshing
-        result = RunResult(False, mode, slug, action, None, _exchanges(client), NetworkError(str(exc)).as_dict(),
-                           _ms(started), _retries(client))
     except (HubError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
         result = RunResult(False, mode, slug, action, None, _exchanges(client),

@@ -24,7 +24,7 @@ _PATTERNS = {"email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "url": r"^https?://"}
 def _field(spec: FieldSpec, *, required: bool) -> tuple[Any, Any]:
     annotation = _TYPES[spec.type]
     if spec.enum:
-        annotation = Literal[tuple(spec.enum)]  # type: ignore[misc]
+        annotation = Literal[tuple(spec.enum)]
     extra = {"mappable": spec.mappable} | ({"format": spec.type} if spec.type in ("email", "url") else {})
     kwargs: dict[str, Any] = {"title": spec.title, "description": spec.description,
                               "examples": [spec.example] if spec.example is not None else None,
@@ -49,7 +49,8 @@ def models(service: str, action: str) -> tuple[type[BaseModel], type[BaseModel],
     name = f"{spec.slug.replace('-', '_').title().replace('_', '')}{act.key.title().replace('_', '')}"
     config = create_model(f"{name}Config", __base__=_Strict,
                           **{k: _field(f, required=False) for k, f in act.inputs.items()})  # type: ignore[call-overload]
-    node = create_model(f"{name}Node", __base__=_Strict, service=(Literal[spec.slug], spec.slug),  # type: ignore[call-overload]
+    slug_type: Any = Literal[spec.slug]   # a Literal of a run-time value: a type form only pydantic reads
+    node = create_model(f"{name}Node", __base__=_Strict, service=(slug_type, spec.slug),
                         config=(config, Field(default_factory=config)),
                         credentials_ref=(str, Field(..., description="Reference to stored credentials "
                                                                      "(a connection id)")))

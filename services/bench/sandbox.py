@@ -3,7 +3,7 @@ the benchmark's GIL, as a remote provider would not): every API request waits ``
 and the server counts what it answered. A 429 is a rate-limit breach: no fault switch is armed in a
 benchmark, so only the sandbox's own limiters (services/sandbox/limits.py) answer 429.
 
-    python -m services.monitoring.bench_sandbox --port 8765 --latency-ms 50
+    python -m services.bench.sandbox --port 8765 --latency-ms 50
     GET /_bench/stats -> {"requests": n, "rate_limit_breaches": k}
 """
 
@@ -13,6 +13,14 @@ import argparse
 import asyncio
 from collections import Counter
 from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from services import sandbox
 
 STATS: Counter = Counter()
 
@@ -39,13 +47,6 @@ class Meter:
 
 
 def build_app(latency_ms: float) -> Any:
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
-    from services import sandbox
-
     async def stats(request: Request) -> JSONResponse:
         return JSONResponse({"requests": STATS["requests"], "rate_limit_breaches": STATS["rate_limit_breaches"]})
 
@@ -54,8 +55,6 @@ def build_app(latency_ms: float) -> Any:
 
 
 def main() -> None:
-    import uvicorn
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--latency-ms", type=float, default=50.0)

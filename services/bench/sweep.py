@@ -6,8 +6,8 @@ in the same run: the checks one after another (``run_sweep`` with concurrency 1)
 ``concurrency`` workers. Both store their results the same way. The sandbox counts the 429s it answered
 (its limiters': no fault switch is armed) as rate-limit breaches.
 
-The connections are the providers' sandbox fixtures (services/sandbox/fixtures.py): every provider whose
-fixture's auth type has a credential check.
+The sandbox process is services/bench/sandbox.py. The connections are the providers' sandbox fixtures
+(services/sandbox/fixtures.py): every provider whose fixture's auth type has a credential check.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from db.base import utcnow
 from db.models import Connection, Integration, Organization, Tier
 from db.session import session_scope
 from services import sandbox
+from services.bench.scratch import scratch_database
 from services.catalog import load_catalog
 from services.connect.checks import check_spec
 from services.connect.fields import render
 from services.connect.store import write_secrets
-from services.demand.bench import scratch_database
 from services.monitoring.sweep import run_sweep
 from services.sandbox.fixtures import SandboxFixture, connection_secrets, fixtures
 from services.sandbox.fixtures import connection_config as sandbox_config
@@ -77,7 +77,7 @@ def sandbox_process(latency_ms: float) -> Iterator[str]:
     """The sandbox (with latency and a 429 counter) in a child process; yields its root URL."""
     port = _free_port()
     root = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "services.monitoring.bench_sandbox", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "services.bench.sandbox", "--port", str(port),
                              "--latency-ms", str(latency_ms)], env={**os.environ, "HUB_SANDBOX": "1",
                                                                       "HUB_BASE_URL": root})
     try:
@@ -104,12 +104,12 @@ def create_connections(url: str, count: int, services: tuple[str, ...], root: st
     (or, with ``accounts``, organizations sharing that many accounts round-robin)."""
     catalog = load_catalog()
     with session_scope(url) as s:
-        tier = s.scalar(select(Tier).order_by(Tier.position))
+        tier_id = s.scalars(select(Tier.id).order_by(Tier.position).limit(1)).one()
         integrations = {i.slug: i.id for i in s.scalars(select(Integration))}
         made, org_n = 0, 0
         while made < count:
             org_n += 1
-            org = Organization(name=f"Bench Agency {org_n}", tier_id=tier.id)
+            org = Organization(name=f"Bench Agency {org_n}", tier_id=tier_id)
             s.add(org)
             s.flush()
             for slug in services[:count - made]:

@@ -1,0 +1,37 @@
+"""A scratch database beside the configured one, for a benchmark run: a temp file for SQLite, a new database
+on the same PostgreSQL server; dropped afterwards, so the configured data is untouched."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db.session import make_engine
+
+
+@contextmanager
+def scratch_database(base_url: str) -> Iterator[str]:
+    if base_url.startswith("sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+            make_engine.cache_clear()
+        return
+    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        make_engine(url).dispose()
+        make_engine.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
