@@ -46,6 +46,8 @@ test: $(STAMP) lint typecheck
 	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped"; \
 		if [ -n "$$HUB_TEST_STRICT" ]; then echo "error: HUB_TEST_STRICT needs TEST_DATABASE_URL"; exit 1; fi; fi
 
+# The real sizes. `make test` runs each of these at a smoke size (tests/test_benchmarks_smoke.py), so a broken
+# benchmark fails CI; the figures themselves are read here, never asserted by a test.
 bench: $(STAMP)
 	$(BIN)/layers-hub bench ranking
 	$(BIN)/layers-hub bench http

@@ -21,9 +21,9 @@ import pytest
 
 from db.models import Connection
 from services.catalog import load_catalog
-from services.core.forms import FormFields
 from services.connect.checks import check_spec
 from services.connect.store import write_secrets
+from services.core.forms import FormFields
 from services.monitoring.checks import probe
 from services.runtime.executors.run import run_action
 from services.runtime.executors.schemas import sample_inputs

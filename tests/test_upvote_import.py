@@ -1,10 +1,16 @@
 """CSV import of upvotes: success, idempotence, every bad-row kind, all-or-nothing, skip-invalid."""
 
-import pytest
-from sqlalchemy import func, select
+from datetime import UTC, datetime
 
-from db.models import AuditEntry, Organization, Tier, Upvote, User
+import pytest
+from sqlalchemy import func, select, update
+
+from db.models import AuditEntry, Integration, Organization, Tier, Upvote, User
+from db.models.build import StatusChange
+from db.session import session_scope
+from services.build.pipeline import change_status
 from services.cli import main
+from services.core.integrations import set_existing
 from services.demand import ranking
 from services.demand.upvote_import import ImportRejected, import_upvotes
 
@@ -113,3 +119,101 @@ def test_cli_import_success_and_failure(db_url, tmp_path, capsys):
     assert "cannot read" in capsys.readouterr().err
     assert main(["import-upvotes", str(bad), "--skip-invalid"]) == 0
     assert "1 skipped" in capsys.readouterr().out
+
+
+# Issue 14: the platform's export is cumulative, so it is imported again after an integration ships. Upvotes
+# are history: a row already present is counted as such, a new row dated before upvoting closed is kept, and
+# only a new row dated after it closed is refused (or skipped), by its line.
+CLOSED_AT = datetime(2026, 4, 15, tzinfo=UTC)
+
+
+def ship(session, slug: str, *, closed_at: datetime | None = CLOSED_AT, then: str | None = None) -> None:
+    """Move `slug` to Available the way the Build tracker does (an override: its checklist is not done), and
+    date the move `closed_at` so the rows around it are deterministic."""
+    change_status(session, actor="cli", slug=slug, to_status="available", override_reason="shipped in a test")
+    if then:
+        change_status(session, actor="cli", slug=slug, to_status=then)
+    if closed_at is not None:
+        iid = session.scalar(select(Integration.id).where(Integration.slug == slug))
+        session.execute(update(StatusChange).where(StatusChange.integration_id == iid,
+                                                   StatusChange.to_status == "available").values(created_at=closed_at))
+    session.commit()
+
+
+def upvotes_of(session, slug: str) -> int:
+    return {r.slug: r for r in ranking.rank(session, include_built=True)}[slug].upvotes
+
+
+@pytest.mark.parametrize("status", ["available", "deprecated"])
+def test_reimporting_the_export_after_a_ship_counts_the_rows_already_present(session, db_url, status):
+    import_upvotes(session, GOOD, actor="pm")
+    session.commit()
+    ship(session, "hubspot", closed_at=None, then="deprecated" if status == "deprecated" else None)
+    ship(session, "zoho-crm", closed_at=None)      # its row in GOOD is undated: stored as of the first import
+    before = [r.as_dict() for r in ranking.rank(session, include_built=True)]
+    again = import_upvotes(session, GOOD, actor="pm")
+    session.commit()
+    assert (again.rows, again.imported, again.duplicates, again.skipped) == (5, 0, 5, [])
+    assert count(session, Upvote) == 4
+    assert [r.as_dict() for r in ranking.rank(session, include_built=True)] == before
+
+
+def test_a_new_row_dated_before_upvoting_closed_is_history_and_kept(session, db_url):
+    import_upvotes(session, GOOD, actor="pm")
+    session.commit()
+    ship(session, "hubspot")
+    later = GOOD + "hubspot,dee@delta.example,Dee,Delta,enterprise,2026-04-14T23:59:00Z\n"
+    report = import_upvotes(session, later, actor="pm")
+    session.commit()
+    assert (report.imported, report.duplicates, report.skipped) == (1, 5, [])
+    dee = session.scalar(select(Upvote.created_at).join(User).where(User.email == "dee@delta.example"))
+    assert dee == datetime(2026, 4, 14, 23, 59, tzinfo=UTC)
+    hubspot = {r.slug: r for r in ranking.rank(session, include_built=True)}["hubspot"]
+    assert (hubspot.upvotes, hubspot.organizations, hubspot.score) == (3, 2, 3 + 1 + 5)   # aggregates follow
+    assert hubspot.built and "hubspot" not in {r.slug for r in ranking.rank(session)}
+
+
+def test_a_new_row_dated_after_upvoting_closed_is_refused_by_its_line(session, db_url):
+    import_upvotes(session, GOOD, actor="pm")
+    session.commit()
+    ship(session, "hubspot")
+    late = (GOOD + "hubspot,dee@delta.example,Dee,Delta,enterprise,2026-04-20\n"
+            "hubspot,eve@delta.example,Eve,Delta,free,\n"                    # undated: now, after closing
+            "hubspot,fay@delta.example,Fay,Delta,free,2026-04-01\n")         # before closing: fine
+    with pytest.raises(ImportRejected) as info:
+        import_upvotes(session, late, actor="pm")
+    session.rollback()
+    assert [e.line for e in info.value.errors] == [7, 8]
+    message = info.value.errors[0].message
+    assert "upvoting is closed for HubSpot" in message and "2026-04-15" in message and "2026-04-20" in message
+    assert upvotes_of(session, "hubspot") == 2 and count(session, User) == 3
+    report = import_upvotes(session, late, actor="pm", skip_invalid=True)
+    session.commit()
+    assert [e.line for e in report.skipped] == [7, 8] and (report.imported, report.duplicates) == (1, 5)
+    assert upvotes_of(session, "hubspot") == 3
+
+
+def test_marking_an_integration_existing_closes_upvoting_from_then_on(session, db_url):
+    import_upvotes(session, GOOD, actor="pm")
+    session.commit()
+    set_existing(session, actor="pm", slug="pipedrive", existing=True)
+    session.commit()
+    again = GOOD + ("pipedrive,dee@delta.example,Dee,Delta,free,2026-04-02\n"    # before it closed: history
+                    "pipedrive,eve@delta.example,Eve,Delta,free,\n")             # undated: now, after it closed
+    with pytest.raises(ImportRejected) as info:
+        import_upvotes(session, again, actor="pm")
+    assert [e.line for e in info.value.errors] == [8]      # the re-imported row 5 and the dated new one are fine
+    assert "upvoting is closed for Pipedrive" in info.value.errors[0].message
+
+
+def test_cli_reimport_after_a_ship(db_url, tmp_path, capsys):
+    """The issue's steps: import, move HubSpot to Available, import the same file again."""
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD)
+    assert main(["import-upvotes", str(good)]) == 0
+    capsys.readouterr()
+    with session_scope(db_url) as s:
+        change_status(s, actor="cli", slug="hubspot", to_status="available", override_reason="shipped")
+    assert main(["import-upvotes", str(good)]) == 0
+    out, err = capsys.readouterr()
+    assert "0 upvotes imported, 5 already present" in out and "0 skipped" in out, err

@@ -5,8 +5,10 @@ placeholders filled from the inputs and the connection fields. ``query`` holds e
 parameters; ``body`` is a JSON template in which a string that is exactly ``"{name}"`` takes the
 value with its type (its key is dropped when the input is absent). Without ``body``, inputs not used
 in the path go to the query (GET/DELETE) or form a flat JSON object (POST/PUT/PATCH). Outputs are read
-from the response at ``output_root`` and each output's ``path`` (dotted paths, e.g. ``data`` and ``id``). What
-data cannot say is a named, hand-written ``executor``. No streamlit or database imports here.
+from the response at ``output_root`` and each output's ``path`` (dotted paths, e.g. ``data`` and ``id``). The
+body goes as JSON or form fields (``body_encoding``), with fixed or per-connection ``headers`` and, for
+``idempotency_key`` writes, a fresh idempotency key (``HttpSpec``). What data cannot say is a named,
+hand-written ``executor``. No streamlit or database imports here.
 """
 
 from __future__ import annotations

@@ -6,6 +6,12 @@ created or updated: for a user, the file's tier and organization win (the last r
 A (user, integration) pair already present, or repeated in the file, is counted once, so importing
 the same file twice changes nothing. Any bad row rejects the whole file unless skip_invalid.
 
+Upvotes are history, and the platform's export is cumulative: once an integration's upvoting has closed
+(services.demand.upvotes.upvoting_closed_at: it became Available, or was marked already integrated), a row
+already present is still just "already present", a new row dated before upvoting closed is imported like
+any other (the aggregates follow), and only a new row dated after it closed (an undated row counts as now)
+is a bad row.
+
 The file is UTF-8 (a BOM is skipped). What no database may store, or the CSV reader cannot get past, is
 reported by line and column before anything is written, the same on SQLite and PostgreSQL: a byte that is
 not UTF-8 and a field longer than the CSV reader's limit (131,072 characters) reject the whole file even
@@ -29,7 +35,7 @@ from db.models import Integration, Organization, Tier, Upvote, User
 from services.core import audit
 from services.core.emails import is_email
 from services.core.errors import InvalidInput
-from services.demand.upvotes import recompute_aggregates
+from services.demand.upvotes import NEVER_OPEN, recompute_aggregates, upvoting_closed_at
 
 REQUIRED = ("integration", "user_email", "organization", "tier")
 OPTIONAL = ("user_name", "created_at", "comment")
@@ -95,6 +101,13 @@ class _Validator:
         self._integration_cache: dict[str, int | str] = {}
         self._tier_cache: dict[str, int | str] = {}
         self._email_cache: dict[str, str | None] = {}
+        # Upvoting closed: a new upvote dated before closing is history (kept); one dated after it is refused.
+        # A pair already present is counted as such whatever its date (the export is cumulative).
+        self.closed_at = upvoting_closed_at(session)
+        self.present: set[tuple[str, int]] = {(email, iid) for email, iid in session.execute(
+            select(User.email, Upvote.integration_id).join(User, User.id == Upvote.user_id)
+            .where(Upvote.integration_id.in_(list(self.closed_at))))} if self.closed_at else set()
+        self.names = {i.id: (i.name, i.status) for i in self.integrations.values()}
 
     def integration(self, name: str) -> int | str:
         """The integration id, or the problem with this value."""
@@ -106,12 +119,18 @@ class _Validator:
             close = difflib.get_close_matches(name.lower(), list(self.integrations), n=1, cutoff=0.6)
             hint = f" (did you mean {self.integrations[close[0]].slug!r}?)" if close else ""
             result: int | str = f"integration: unknown {name!r}{hint}" if name else "integration: missing"
-        elif not integration.upvoting_open:
-            result = f"integration: upvoting is closed for {integration.name} ({integration.status})"
         else:
             result = integration.id
         self._integration_cache[name] = result
         return result
+
+    def closed(self, integration_id: int, closed: datetime, created: datetime | None) -> str:
+        name, status = self.names[integration_id]
+        since = f" since {closed:%Y-%m-%d %H:%M} UTC" if closed != NEVER_OPEN else ""
+        dated = f"this new upvote is dated {created:%Y-%m-%d %H:%M} UTC" if created is not None else \
+            "this new upvote has no created_at, so it would be dated now"
+        return (f"integration: upvoting is closed for {name} ({status}){since}, and {dated}; only upvotes dated "
+                "before it closed are imported (as history)")
 
     def tier(self, value: str) -> int | str:
         cached = self._tier_cache.get(value)
@@ -141,7 +160,7 @@ class _Validator:
         tier_id = self.tier(tier_value)
         if isinstance(tier_id, str):
             problems.append(tier_id)
-        created = self.now
+        created: datetime | None = self.now
         if stamp:
             try:
                 created = datetime.fromisoformat(stamp)
@@ -150,6 +169,11 @@ class _Validator:
                     problems.append(f"created_at: {stamp!r} is in the future")
             except ValueError:
                 problems.append(f"created_at: {stamp!r} is not an ISO 8601 date/time")
+                created = None
+        if isinstance(integration_id, int) and created is not None:
+            closed = self.closed_at.get(integration_id)
+            if closed is not None and created >= closed and (email, integration_id) not in self.present:
+                problems.insert(0, self.closed(integration_id, closed, created if stamp else None))
         if problems:
             raise ValueError("; ".join(problems))
         return _Row(integration_id, email, (user_name or email.split("@")[0])[:200], organization,  # type: ignore[arg-type]

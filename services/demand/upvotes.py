@@ -8,7 +8,7 @@ integrations (used by bulk imports, the demo loader and `layers-hub ranking rebu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, cast, delete, func, insert, select, update
@@ -16,9 +16,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.base import utcnow
-from db.models import Integration, Upvote, User
+from db.models import AuditEntry, Integration, Upvote, User
+from db.models.build import StatusChange
 from db.models.ranking import IntegrationOrgStat, IntegrationStat, IntegrationTierStat, IntegrationWeekStat
 from services.core.errors import InvalidInput, NotFound
+
+NEVER_OPEN = datetime.min.replace(tzinfo=UTC)   # closed, and no record of when: no upvote is history
 
 
 def week_of(moment: datetime) -> date:
@@ -93,6 +96,34 @@ def add_upvote(session: Session, *, user_id: int, integration_id: int, created_a
     _apply(session, integration_id, user.tier_id, user.organization_id, week_of(created_at), +1)
     session.flush()
     return True
+
+
+def upvoting_closed_at(session: Session) -> dict[int, datetime]:
+    """When upvoting closed, by integration id, for every integration whose upvoting is closed.
+
+    Upvoting closes when an integration first becomes Available (services/build/pipeline.py, a
+    `status_changes` row) or is marked as already integrated (services/core/integrations.py, audited as
+    `integration.existing_changed`); the earlier of the two counts. An integration closed by neither, i.e.
+    created already integrated by the catalog, closed when it entered its status (`status_changed_at`).
+    Upvotes dated before this moment are history (an import keeps them); after it, none are taken.
+    """
+    closed = {i: at for i, at in session.execute(select(Integration.id, Integration.status_changed_at)
+                                                .where(Integration.upvoting_open.is_(False)))}
+    found: dict[int, datetime] = {}
+    for iid, at in session.execute(select(StatusChange.integration_id, func.min(StatusChange.created_at))
+                                   .where(StatusChange.to_status == "available",
+                                          StatusChange.integration_id.in_(list(closed)))
+                                   .group_by(StatusChange.integration_id)):
+        found[iid] = at
+    ids = dict(session.execute(select(Integration.slug, Integration.id).where(Integration.id.in_(list(closed)))).all())
+    for slug, after, at in session.execute(
+            select(AuditEntry.entity_id, AuditEntry.after, AuditEntry.created_at)
+            .where(AuditEntry.action == "integration.existing_changed", AuditEntry.entity_type == "integration",
+                   AuditEntry.entity_id.in_(list(ids)))):
+        iid = ids[slug]
+        if isinstance(after, dict) and after.get("existing") and (iid not in found or at < found[iid]):
+            found[iid] = at
+    return {iid: found.get(iid) or at or NEVER_OPEN for iid, at in closed.items()}
 
 
 def remove_upvote(session: Session, *, user_id: int, integration_id: int) -> bool:

@@ -450,7 +450,7 @@ def _validate_string(schema: dict[str, Any], value: str, where: str, problems: l
 
 def _check_scalar_param(doc: dict[str, Any], param: dict[str, Any], raw: str, where: str,
                         problems: list[Problem]) -> None:
-    schema, _ = _resolve(doc, param.get("schema", {}))
+    schema, _ = _resolve(doc, param.get("schema") or {k: param[k] for k in _SCHEMA_KEYS if k in param})  # Swagger 2
     label = f"{where}:{param['name']}"
     kind = schema.get("type")
     if kind == "integer":

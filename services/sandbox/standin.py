@@ -89,7 +89,7 @@ class RateLimit:
     requests: int
     per_seconds: float
     window: str = "fixed"                      # fixed (resets) | sliding
-    headers: tuple[str, str, str] = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+    headers: tuple[str, str, str] | tuple[()] = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
     retry_after: bool = False                  # a 429 also carries Retry-After
 
     def limiter(self) -> FixedWindow | SlidingWindow:

@@ -46,8 +46,7 @@ from services.connect.webhook_secrets import live_webhook_secrets
 from services.core import audit
 from services.core.errors import NotFound
 from services.core.forms import parse as _form  # bracketed keys as nested dicts
-from services.server import bodies
-from services.webhooks import apps, hooks
+from services.webhooks import apps, bodies, hooks
 from services.webhooks.triggers import map_event, split
 
 log = logging.getLogger(__name__)

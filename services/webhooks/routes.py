@@ -18,8 +18,8 @@ from starlette.routing import BaseRoute, Route
 from db.outage import is_outage
 from db.session import session_scope
 from services.core.config import load_settings
-from services.server.bodies import BodyRejected, read_body
 from services.webhooks import hooks, inbound
+from services.webhooks.bodies import BodyRejected, read_body
 
 log = logging.getLogger(__name__)
 

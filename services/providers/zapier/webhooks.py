@@ -21,7 +21,7 @@ from db.outage import is_outage
 from db.session import session_scope
 from services.core.errors import InvalidInput, NotFound
 from services.providers.zapier import rest_hooks
-from services.server.bodies import BodyRejected, TooDeep, loads_json, read_body
+from services.webhooks.bodies import BodyRejected, TooDeep, loads_json, read_body
 from services.webhooks.hooks import Bridge, OutboundDeliveries, WebhookHooks
 from services.webhooks.routes import error
 

@@ -1,0 +1,33 @@
+"""Slack sandbox: the spec-driven stand-in (services/sandbox/standin.py) serving the official definition.
+
+``slack/slack_web_openapi_v2.json`` is Slack's own Swagger 2 file of 2021 (shared/specs/slack/SOURCE.txt):
+methods, their ``formData`` arguments and example answers. Sources for the rest: api.slack.com/apis/rate-limits
+(per method per workspace tiers; 429 with Retry-After, V); api.slack.com/web (errors as ``{ok: false, error}``, V).
+
+Deviation: Slack answers an unknown or revoked token with HTTP 200 ``{ok: false, error: invalid_auth}``; the
+stand-in answers 401 with that body, because the Hub's credential check does not read ``http.success_flag`` yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.sandbox.standin import RateLimit, StandIn
+
+SLUG = "slack"
+
+
+def _error(status: int, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": message}
+
+
+STANDIN = StandIn(
+    SLUG, "Slack", "slack/slack_web_openapi_v2.json", origins={"https://slack.com": "/api"},
+    overrides={"POST /chat.postMessage": {"kind": "static"}},      # answers the definition's example message
+    error=_error,
+    messages={"unauthorized": "invalid_auth", "not_found": "unknown_method", "rate_limit": "ratelimited",
+              "server_error": "internal_error", "unavailable": "service_unavailable",
+              "bad_json": "invalid_json"},                                                   # V: error codes
+    rate_limit=RateLimit(20, 60.0, headers=(), retry_after=True),   # V: Tier 2 (20+ per minute), Retry-After
+)
+SANDBOX = STANDIN.provider()
