@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 
@@ -45,7 +46,9 @@ def test_bench_ranking_smoke(db_url: str, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_bench_http_smoke(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    environment = dict(os.environ)
     assert main(["bench", "http", "--calls", "20"]) == 0
+    assert dict(os.environ) == environment          # it turns the sandbox on only for itself
     [row] = lines(capsys)
     assert row["calls"] == 20 and isinstance(row["provider"], str) and row["provider"]
     assert all(positive(row[k]) for k in ("ours_ms_p50", "bare_ms_p50", "overhead")), row

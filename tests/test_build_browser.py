@@ -44,6 +44,9 @@ def test_engineer_opens_an_integration_from_the_board_and_ticks_an_item(server, 
         page.screenshot(path=str(SHOTS / "tracker-integration.png"), full_page=True)
 
         page.get_by_text("Step 4 · API Client Implementation — 3/9 done").click()
+        # tick only once the expander has opened and the app is idle: a click during a rerun can be lost
+        expect(page.get_by_text("Alert on repeated failures", exact=True)).to_be_visible(timeout=30_000)
+        idle(page)
         page.get_by_text("Alert on repeated failures", exact=True).click()
         # the page re-reads the stored checklist after the tick: the step's count went up
         expect(page.get_by_text("Step 4 · API Client Implementation — 4/9 done")).to_be_visible(timeout=30_000)

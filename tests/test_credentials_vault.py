@@ -140,6 +140,7 @@ def test_key_configuration_errors_and_production_refusal(monkeypatch, tmp_path):
         parse_keys(base64.b64encode(bytes(16)).decode())
     assert parse_keys(f" {KEY_A} , {KEY_B} ") == [A, B]
     monkeypatch.delenv("HUB_ENCRYPTION_KEYS", raising=False)
+    monkeypatch.delenv("HUB_SANDBOX", raising=False)
     monkeypatch.setenv("HUB_ENV", "production")
     with pytest.raises(VaultError, match="production requires HUB_ENCRYPTION_KEYS"):
         get_vault(load_settings(), dev_key_path=tmp_path / "k")

@@ -46,12 +46,7 @@ BAD_CREDENTIAL = "not-a-sandbox-credential"
 # Gaps the suite found in today's sandboxes: the catalog example names something a fresh sandbox account
 # lacks. Fix the provider's sandbox (seed the example, or accept it) and delete the line; the xfail is strict,
 # so a fixed gap fails here until its line goes.
-LIVE_GAPS = {
-    "hubspot.send_email": "single-send answers 403 MISSING_SCOPES unless the account name contains 'enterprise'",
-    "webflow.update_cms_item": "the example item_id is not in the seeded collection (404)",
-    "n8n.get_execution": "the example execution id exists only after a workflow ran (404)",
-    "calendly.get_scheduled_events": "the example user URI is not the sandbox account's user (403)",
-}
+LIVE_GAPS: dict[str, str] = {}
 
 
 def _ids(pairs: list[tuple[str, str]]) -> list[str]:

@@ -36,6 +36,14 @@ def client():  # type: ignore[no-untyped-def]
     reset()
 
 
+SEEDED = [n8n.EXAMPLE_EXECUTION_ID]   # the execution every account starts with (the catalog's example)
+
+
+def created(account: str) -> list[str]:
+    """Ids of the executions recorded in an account beyond its seed."""
+    return [i for i in n8n.state(account)["executions"] if i not in SEEDED]
+
+
 def basic(user: str, password: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
@@ -71,7 +79,7 @@ def test_n8n_webhook_echoes_and_records_an_execution(client):
     assert "x-layers-webhook-secret" not in item["json"]["headers"]   # the secret is not kept
     light = client.get(f"{N8N}/api/v1/executions/{body['executionId']}", headers=ACME_KEY).json()
     assert "data" not in light and light["id"] == body["executionId"]
-    assert list(n8n.state("acme")["executions"]) == [body["executionId"]]
+    assert list(n8n.state("acme")["executions"]) == [*SEEDED, body["executionId"]]
 
 
 def test_n8n_executions_are_per_account_and_404_otherwise(client):
@@ -82,9 +90,16 @@ def test_n8n_executions_are_per_account_and_404_otherwise(client):
     assert missing.status_code == 404 and set(missing.json()) == {"message"}
     assert client.get(f"{N8N}/api/v1/executions/{open_}", headers=other).status_code == 200
     listed = client.get(f"{N8N}/api/v1/executions", headers=ACME_KEY).json()
-    assert [e["id"] for e in listed["data"]] == [open_, mine] and listed["nextCursor"] is None
+    assert [e["id"] for e in listed["data"]] == [open_, mine, *SEEDED] and listed["nextCursor"] is None
     paged = client.get(f"{N8N}/api/v1/executions", params={"limit": 1}, headers=ACME_KEY).json()
     assert len(paged["data"]) == 1 and paged["nextCursor"] == open_
+    pages, cursor = [], paged["nextCursor"]
+    while cursor is not None:
+        page = client.get(f"{N8N}/api/v1/executions", params={"limit": 1, "cursor": cursor}, headers=ACME_KEY).json()
+        pages, cursor = pages + [e["id"] for e in page["data"]], page["nextCursor"]
+    assert pages == [mine, *SEEDED]
+    assert [e["id"] for e in client.get(f"{N8N}/api/v1/executions", headers=other).json()["data"]] == \
+        [open_, *SEEDED]
     assert client.get(f"{N8N}/api/v1/executions/999999", headers=ACME_KEY).status_code == 404
 
 
@@ -112,7 +127,7 @@ def test_n8n_header_and_basic_auth_like_the_webhook_node(client):
     assert client.post(f"{N8N}/webhook/basic", json={}, headers=basic("u", "sbx_acme")).status_code == 200
     # the echo workflow refuses a Basic password outside the sandbox rule
     assert client.post(f"{N8N}/webhook/echo", json={}, headers=basic("u", "real-password")).status_code == 403
-    assert len(n8n.state("acme")["executions"]) == 2
+    assert len(created("acme")) == 2
 
 
 def test_n8n_test_urls_inactive_workflows_methods_and_response_modes(client):
@@ -142,7 +157,7 @@ def test_n8n_faults(client):
     faults.arm(faults.Fault("n8n", "acme", "rate_limit", retry_after=9))
     limited = client.post(f"{N8N}/webhook/layers", json={}, headers={"X-Layers-Webhook-Secret": "sbx_acme"})
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "9"
-    assert n8n.state("acme")["executions"] == {}
+    assert created("acme") == [] and list(n8n.state("acme")["executions"]) == SEEDED
     faults.arm(faults.Fault("n8n", "acme", "server_error"))
     assert client.get(f"{N8N}/api/v1/workflows", headers=ACME_KEY).status_code == 500
 
@@ -243,6 +258,15 @@ def test_the_catalog_requests_of_the_bridges_are_served(client):
     url = sandbox.rewrite("n8n", f"https://example.app.n8n.cloud/api/v1{path}", "http://testserver")
     response = client.request(method, url, params={"includeData": "true"}, headers=ACME_KEY)
     assert response.status_code == 200 and response.json()["data"]["resultData"]["lastNodeExecuted"]
+    assert int(execution_id) > int(n8n.EXAMPLE_EXECUTION_ID)                  # the counter starts after the seed
+    _, example_path, _ = examples("n8n", "get_execution")                     # the example, on a fresh account
+    assert example_path == f"/executions/{n8n.EXAMPLE_EXECUTION_ID}"
+    example_url = sandbox.rewrite("n8n", f"https://example.app.n8n.cloud/api/v1{example_path}", "http://testserver")
+    seeded = client.request(method, example_url, params={"includeData": "true"}, headers={"X-N8N-API-KEY": "sbx_fresh"})
+    example = seeded.json()
+    assert seeded.status_code == 200 and (example["id"], example["status"], example["finished"]) == \
+        (n8n.EXAMPLE_EXECUTION_ID, "success", True)
+    assert example["stoppedAt"] and example["data"]["resultData"]["lastNodeExecuted"] == "Respond to Webhook"
     for slug, real in [("make", "https://hook.eu1.make.com/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
                        ("zapier", "https://hooks.zapier.com/hooks/catch/000000/xxxxxx/")]:
         assert client.post(sandbox.rewrite(slug, real, "http://testserver"), json={"a": 1}).status_code == 200

@@ -206,13 +206,14 @@ def test_update_deal_stage(client):
 # --------------------------------------------------------------------------- marketing single-send
 def test_single_send_needs_marketing_hub_enterprise(client):
     _, _, body = examples("hubspot", "send_email")
-    before = hs.state("acme")
-    response = client.post(f"{API}/marketing/v4/email/single-send", json=body, headers=ACME)
+    before = hs.state("starter-portal")
+    response = client.post(f"{API}/marketing/v4/email/single-send", json=body,
+                           headers={"Authorization": "Bearer sbx_starter-portal.private-app"})
     assert response.status_code == 403
     data = response.json()
     assert data["status"] == "error" and data["category"] == "MISSING_SCOPES" and data["correlationId"]
     assert "Marketing Hub Enterprise" in data["message"]
-    assert hs.state("acme") == before
+    assert hs.state("starter-portal") == before
 
 
 def test_single_send_on_an_enterprise_account(client):

@@ -62,6 +62,11 @@ def client(clock):  # type: ignore[no-untyped-def]
     limits.reset_all()
 
 
+def seed_items(account: str = "acme") -> dict:
+    """The items a fresh account's "Blog Posts" collection starts with (the catalog's example item)."""
+    return wf._seed(account)["collections"][wf.COLLECTION_ID]["items"]
+
+
 def item(name: str = "Hello", slug: str = "hello", **fields) -> dict:  # type: ignore[no-untyped-def]
     return {"isArchived": False, "isDraft": False, "fieldData": {"name": name, "slug": slug, **fields}}
 
@@ -100,13 +105,30 @@ def test_create_item_answers_202_with_the_item(client):
     assert data["fieldData"] == {"name": "Hello", "slug": "hello", "summary": "Short"}
     assert {"cmsLocaleId", "createdOn", "lastUpdated", "isArchived"} <= set(data)
     assert wf.state("acme")["collections"][wf.COLLECTION_ID]["items"][data["id"]]["fieldData"]["name"] == "Hello"
-    assert wf.state("beta")["collections"][wf.COLLECTION_ID]["items"] == {}
+    assert wf.state("beta")["collections"][wf.COLLECTION_ID]["items"] == seed_items("beta")
     draft = client.post(ITEMS, json={"fieldData": {"name": "Draft", "slug": "draft"}}, headers=ACME).json()
     assert draft["isDraft"] is True                                        # the definition's default
     fetched = client.get(f"{ITEMS}/{data['id']}", headers=ACME)
     assert fetched.status_code == 200 and fetched.json() == data
     listed = client.get(f"{ITEMS}?limit=1&offset=1", headers=ACME).json()
-    assert listed["pagination"] == {"limit": 1, "offset": 1, "total": 2} and len(listed["items"]) == 1
+    assert listed["pagination"] == {"limit": 1, "offset": 1, "total": len(seed_items()) + 2}
+    assert [i["id"] for i in listed["items"]] == [data["id"]]               # after the seeded example item
+
+
+def test_a_fresh_account_holds_the_catalogs_example_item(client):
+    listed = client.get(ITEMS, headers=BETA).json()
+    assert listed["pagination"]["total"] == 1 and [i["id"] for i in listed["items"]] == [wf.EXAMPLE_ITEM_ID]
+    [example] = listed["items"]
+    assert example["isDraft"] is False and example["isArchived"] is False and example["lastPublished"]
+    assert example["fieldData"]["slug"] == "welcome-to-the-blog" and example["fieldData"]["name"]
+    _, path, body = examples("webflow", "update_cms_item")
+    assert wf.EXAMPLE_ITEM_ID in path and f"/collections/{wf.COLLECTION_ID}/" in path
+    assert check_response("GET", f"{ITEMS}/{wf.EXAMPLE_ITEM_ID}", 200,
+                          client.get(f"{ITEMS}/{wf.EXAMPLE_ITEM_ID}", headers=BETA).json()) == []
+    updated = client.patch(f"{V2}{path}", json=body, headers=BETA)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["fieldData"]["slug"] == body["fieldData"]["slug"]
+    assert wf.state("acme")["collections"][wf.COLLECTION_ID]["items"] == seed_items()   # per account
 
 
 def test_create_several_items(client):
@@ -132,7 +154,7 @@ def test_item_bodies_are_checked_against_the_collection(client):
     assert client.post(ITEMS, json=item(), headers=ACME).status_code == 202
     duplicate = client.post(ITEMS, json=item("Other", "hello"), headers=ACME)
     assert duplicate.status_code == 400 and "Unique value" in duplicate.json()["details"][0]["description"]
-    assert len(wf.state("acme")["collections"][wf.COLLECTION_ID]["items"]) == 1
+    assert len(wf.state("acme")["collections"][wf.COLLECTION_ID]["items"]) == len(seed_items()) + 1
 
 
 def test_requests_that_violate_the_fern_definition_are_rejected(client):
@@ -234,7 +256,7 @@ def test_fault_switches_look_like_webflow(client):
     limited = client.post(ITEMS, json=item(), headers=ACME)
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "60"
     assert limited.json()["code"] == "too_many_requests"
-    assert wf.state("acme")["collections"][wf.COLLECTION_ID]["items"] == {}
+    assert wf.state("acme")["collections"][wf.COLLECTION_ID]["items"] == seed_items()
     faults.arm(faults.Fault("webflow", "acme", "expired_token"))
     assert client.post(ITEMS, json=item(), headers=ACME).json()["code"] == "not_authorized"
     faults.arm(faults.Fault("webflow", "acme", "server_error"))

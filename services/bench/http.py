@@ -69,7 +69,18 @@ def http_bench_provider() -> str:
 def bench_http(base_url: str, calls: int = 400) -> dict:
     """One loopback sandbox call (the provider's credential check) through ProviderClient vs a bare httpx2
     client, interleaved."""
+    previous = os.environ.get("HUB_SANDBOX")
     os.environ["HUB_SANDBOX"] = "1"          # loopback URLs are allowed only with the sandbox on
+    try:
+        return _bench_http(base_url, calls)
+    finally:                                 # the caller's environment is theirs (tests run it in-process)
+        if previous is None:
+            os.environ.pop("HUB_SANDBOX", None)
+        else:
+            os.environ["HUB_SANDBOX"] = previous
+
+
+def _bench_http(base_url: str, calls: int) -> dict:
     slug, account = http_bench_provider(), "bench"
     spec, auth_type = load_catalog().get(slug), fixtures()[slug].auth_type
     request = check_spec(spec, auth_type)

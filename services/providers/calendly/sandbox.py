@@ -9,7 +9,8 @@ Every authenticated response carries X-RateLimit-Limit / -Remaining / -Reset (se
 ``{"title", "message", "details": [{"parameter", "message"}]}`` (V: shape; wording B).
 
 Each sandbox account is one user, owner of one organization, with a few deterministic scheduled
-events (``state(account)``); the first has the catalog's example uuid.
+events (``state(account)``); the first has the catalog's example uuid. The catalog's example user and
+organization URIs (``EXAMPLE_USER``, ``EXAMPLE_ORGANIZATION``) stand for the token's own user and organization.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ EXAMPLE_EVENT = "11111111-2222-4333-8444-555555555555"   # the catalog's example
 
 def _uid(account: str, kind: str) -> str:
     return hashlib.sha256(f"{kind}:{account}".encode()).hexdigest()[:16].upper()
+
+
+# The catalog's example URIs (get_scheduled_events): in the sandbox they name the token's own user and
+# organization, so the example runs on any account; another account's URIs stay forbidden.
+EXAMPLE_USER = f"{ORIGIN}/users/AAAAAAAAAAAAAAAA"
+EXAMPLE_ORGANIZATION = f"{ORIGIN}/organizations/BBBBBBBBBBBBBBBB"
 
 
 def user_uri(account: str) -> str:
@@ -238,9 +245,9 @@ async def list_events(request: Request, account: str) -> Response:
                 bounds[name] = moment
     if details:
         return invalid(*details)
-    if organization and organization != organization_uri(account):
+    if organization and organization not in (organization_uri(account), EXAMPLE_ORGANIZATION):
         return forbidden()
-    if user and user != user_uri(account):
+    if user and user not in (user_uri(account), EXAMPLE_USER):
         return forbidden() if not organization else not_found()
     if group:   # the sandbox user belongs to no group
         return forbidden()

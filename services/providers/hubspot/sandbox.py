@@ -12,7 +12,7 @@ Served under ``/sandbox/hubspot/api`` (= https://api.hubapi.com):
   PATCH /crm/v3/objects/{type}/{id}[?idProperty=email]         update (deal stage and pipeline checked)
   POST  /crm/v3/objects/{type}/batch/upsert                    upsert (200, or 207 with errors[])
   POST  /crm/v3/lists, GET /crm/v3/lists/{id}, GET .../memberships, PUT .../memberships/add
-  POST  /marketing/v4/email/single-send                        403 unless the account name has "enterprise"
+  POST  /marketing/v4/email/single-send                        403 unless the portal has Marketing Hub Enterprise
   PUT   /crm/v4/objects/{from}/{id}/associations/default/{to}/{id}, GET /crm/v4/objects/{t}/{id}/associations/{to}
   GET   /account-info/v3/details
 Object types are accepted as names or ids (deals = 0-3), like HubSpot. ``state(account)`` returns a
@@ -85,6 +85,16 @@ _TYPE_BY_ASSOCIATION = {(src, type_id): dst for (src, dst), type_id in DEFAULT_A
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# Marketing Hub tier of a fresh portal (single-send needs Enterprise): the tier an account's name names
+# ("acme-enterprise", "starter-portal"), else Enterprise, so the catalog's send_email example runs on a
+# fresh account and a portal named for a lower tier shows the real 403.
+MARKETING_TIERS = ("enterprise", "professional", "starter", "free")
+
+
+def marketing_tier(account: str) -> str:
+    return next((tier for tier in MARKETING_TIERS if tier in account), "enterprise")
+
+
 def portal_id(account: str) -> int:
     return int(hashlib.sha256(account.encode()).hexdigest()[:7], 16)
 
@@ -101,7 +111,7 @@ def _record(record_id: str, properties: dict[str, str], ts: float) -> dict[str, 
 
 def _seed(account: str) -> State:
     """Every sandbox account starts with the records the catalog's examples name (contact 51, deal 9001,
-    lists 123-125, marketing email 123456), so the examples run as they are."""
+    lists 123-125, marketing email 123456) and its Marketing Hub tier, so the examples run as they are."""
     ts = 1767225600.0   # 2026-01-01T00:00:00Z
     return {
         "objects": {
@@ -118,6 +128,7 @@ def _seed(account: str) -> State:
         "associations": [],          # {fromType, fromId, toType, toId, category, typeId}
         "emails": {"123456": {"name": "Welcome email", "state": "PUBLISHED"}},
         "sends": [],                 # single-send requests accepted
+        "marketing_tier": marketing_tier(account),
         "custom_properties": {t: [] for t in TYPES},
     }
 
@@ -592,10 +603,12 @@ async def add_members(request: Request, account: str, body: Any) -> Response:
 # --------------------------------------------------------------------------- marketing single-send
 @API.route("/api/marketing/v4/email/single-send", ["POST"])
 async def single_send(request: Request, account: str, body: Any) -> Response:
-    if "enterprise" not in account:   # V: requires Marketing Hub Enterprise; V2: MISSING_SCOPES shape
+    with STORE.use(account) as data:
+        tier = data.get("marketing_tier") or marketing_tier(account)
+    if tier != "enterprise":   # V: requires Marketing Hub Enterprise; V2: MISSING_SCOPES shape
         return _error(403, "MISSING_SCOPES", "This app hasn't been granted all required scopes to make this call. "
                       "The marketing single-send API requires a Marketing Hub Enterprise account and the "
-                      "marketing-email scope (sandbox: use an account whose name contains \"enterprise\").",
+                      "marketing-email scope (sandbox: this portal is on Marketing Hub " + tier.title() + ").",
                       errors=[{"message": "One or more of the following scopes are required.",
                                "context": {"requiredGranularScopes": ["marketing-email", "transactional-email"]}}],
                       links={"scopes": "https://developers.hubspot.com/scopes"})   # B: wording

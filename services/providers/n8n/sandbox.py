@@ -13,7 +13,9 @@ Public API (``X-N8N-API-KEY``): ``GET /api/v1/workflows``, ``GET /api/v1/executi
 ``GET /api/v1/executions/{id}?includeData=true`` → ``{id, finished, mode, retryOf, retrySuccessId,
 status, startedAt, stoppedAt, workflowId, waitTill, customData[, data]}`` (V: getExecution spec);
 unknown ids 404 ``{"message"}`` (B). An API key reads its own account's executions and those of
-unauthenticated workflows (account ``default``, the instance owner's).
+unauthenticated workflows (account ``default``, the instance owner's). Every account starts with one
+finished execution, ``EXAMPLE_EXECUTION_ID`` (the catalog's get_execution example); new execution ids
+come from one instance-wide counter that starts after it.
 """
 
 from __future__ import annotations
@@ -90,12 +92,37 @@ def reset_workflows() -> None:
     _listening["on"] = True
 
 
+EXAMPLE_EXECUTION_ID = "1001"   # the catalog's get_execution example, seeded in every account
+EXAMPLE_WORKFLOW = Workflow(path="layers")
+
+
+def _example_execution() -> dict[str, Any]:
+    """A webhook run of the echo workflow that finished before the account was first used."""
+    started, stopped = "2026-01-01T09:00:00.000Z", "2026-01-01T09:00:00.042Z"
+    payload = {"email": "jane.doe@example.com"}
+    item = {"headers": {"content-type": "application/json"}, "params": {}, "query": {}, "body": payload,
+            "webhookUrl": "https://example.app.n8n.cloud/webhook/layers", "executionMode": "production"}
+    respond = {"executionId": EXAMPLE_EXECUTION_ID, "workflowId": EXAMPLE_WORKFLOW.id, "received": payload}
+    return {
+        "id": EXAMPLE_EXECUTION_ID, "finished": True, "mode": "webhook", "retryOf": None, "retrySuccessId": None,
+        "status": "success", "startedAt": started, "stoppedAt": stopped, "workflowId": EXAMPLE_WORKFLOW.id,
+        "waitTill": None, "customData": {},
+        "data": {"startData": {}, "resultData": {
+            "runData": {"Webhook": [{"startTime": started, "executionTime": 1, "executionStatus": "success",
+                                     "data": {"main": [[{"json": item}]]}}],
+                        "Respond to Webhook": [{"startTime": started, "executionTime": 1,
+                                                "executionStatus": "success",
+                                                "data": {"main": [[{"json": respond}]]}}]},
+            "lastNodeExecuted": "Respond to Webhook"}},
+    }
+
+
 def _seed(account: str) -> State:
-    return {"executions": {}}
+    return {"executions": {EXAMPLE_EXECUTION_ID: _example_execution()}}
 
 
 STORE = AccountStore(SLUG, _seed)
-_ids = {"next": 1001}
+_ids = {"next": int(EXAMPLE_EXECUTION_ID) + 1}
 _id_lock = threading.Lock()
 
 
@@ -234,11 +261,12 @@ async def workflows(request: Request, account: str) -> Response:
 
 
 def _visible(account: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+    found: dict[str, dict[str, Any]] = {}   # by id: the seeded example is in both accounts
     for owner in dict.fromkeys((account, SHARED)):
         with STORE.use(owner) as data:
-            found.extend(dict(e) for e in data["executions"].values())
-    return found
+            for execution in data["executions"].values():
+                found.setdefault(execution["id"], dict(execution))
+    return list(found.values())
 
 
 def _view(execution: dict[str, Any], include_data: bool) -> dict[str, Any]:

@@ -13,7 +13,8 @@ Served under ``/sandbox/webflow/api`` (= https://api.webflow.com):
 Every response carries X-RateLimit-Limit / X-RateLimit-Remaining; past the per-minute allowance (120,
 or 60 for an account whose name contains "starter" or "basic") the answer is 429 with Retry-After.
 Each sandbox account has site 0123456789abcdef01234567 (custom domain ...456a) and a "Blog Posts"
-collection 0123456789abcdef01234568, the ids the catalog's examples use. ``state(account)`` returns a
+collection 0123456789abcdef01234568 holding one published item 0123456789abcdef01234569 (slug
+"welcome-to-the-blog"), the ids the catalog's examples use. ``state(account)`` returns a
 deep copy of an account's data for tests. Site webhooks and their deliveries: ``sandbox_webhooks.py``.
 """
 
@@ -41,6 +42,9 @@ SLUG = "webflow"
 SITE_ID = "0123456789abcdef01234567"
 DOMAIN_ID = "0123456789abcdef0123456a"
 COLLECTION_ID = "0123456789abcdef01234568"
+EXAMPLE_ITEM_ID = "0123456789abcdef01234569"   # the catalog's update_cms_item example, seeded in every account
+SEEDED_AT = "2026-01-01T00:00:00.000Z"
+PUBLISHED_AT = "2026-01-02T09:30:00.000Z"
 PUBLISH_INTERVAL = 60.0          # V: sites.yml "one successful publish queue per minute"
 WINDOW = 60.0                    # V: rate limits are per minute per key (60 Starter/Basic, 120 CMS and up)
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")   # B: item slugs are lowercase words and hyphens
@@ -66,20 +70,33 @@ def _hex_id(account: str, n: int) -> str:
     return hashlib.sha256(f"{account}:{n}".encode()).hexdigest()[:24]
 
 
+def _example_item(locale: str) -> dict[str, Any]:
+    """The published post every account starts with (the catalog's update_cms_item example item)."""
+    return {"id": EXAMPLE_ITEM_ID, "cmsLocaleId": locale, "lastPublished": PUBLISHED_AT, "lastUpdated": SEEDED_AT,
+            "createdOn": SEEDED_AT, "isArchived": False, "isDraft": False,
+            "fieldData": {"name": "Welcome to the blog", "slug": "welcome-to-the-blog",
+                          "summary": "What this blog is about and how often we post.",
+                          "post-body": "<p>Thanks for stopping by. New posts arrive every other week.</p>",
+                          "featured": True, "rating": 5, "publish-date": PUBLISHED_AT,
+                          "website": "https://www.example.com", "contact-email": "editor@example.com",
+                          "color": "#3366ff"}}
+
+
 def _seed(account: str) -> State:
     locale = hashlib.sha256(f"{account}:locale".encode()).hexdigest()[:24]
     return {
         "sites": {SITE_ID: {"id": SITE_ID, "workspaceId": hashlib.sha256(account.encode()).hexdigest()[:24],
                             "displayName": f"{account} site", "shortName": f"{account}-site",
-                            "createdOn": "2026-01-01T00:00:00.000Z", "lastPublished": None, "lastUpdated": None,
-                            "customDomains": [{"id": DOMAIN_ID, "url": "www.example.com", "lastPublished": None}],
+                            "createdOn": SEEDED_AT, "lastPublished": PUBLISHED_AT, "lastUpdated": SEEDED_AT,
+                            "customDomains": [{"id": DOMAIN_ID, "url": "www.example.com",
+                                               "lastPublished": PUBLISHED_AT}],
                             "cmsLocaleId": locale}},
         "collections": {COLLECTION_ID: {
             "id": COLLECTION_ID, "siteId": SITE_ID, "displayName": "Blog Posts", "singularName": "Blog Post",
             "slug": "blog-posts",
             "fields": [{"slug": s, "type": t, "isRequired": r, "displayName": s.replace("-", " ").title()}
                        for s, t, r in FIELDS],
-            "items": {}}},
+            "items": {EXAMPLE_ITEM_ID: _example_item(locale)}}},
         "publishes": [],           # successful site publishes: {siteId, at, customDomains, subdomain}
         "webhooks": {},            # site webhooks by id (sandbox_webhooks.py)
         "deliveries": [],          # webhook deliveries sent: {webhookId, triggerType, url, status, signed}
