@@ -130,3 +130,33 @@ def test_swagger2_form_data_is_the_body_and_examples_sit_on_the_response() -> No
     assert check_request_in(ops, "POST", "/api/things.make", {"channel": "C1"})[1] == []   # JSON is consumed too
     assert op.media_types() == ["application/x-www-form-urlencoded", "application/json"]
     assert response_media(SWAGGER_DOC, op.op["responses"]["200"]) == ({"type": "object"}, {"ok": True, "ts": "1.2"})
+
+
+# ---------------------------------------------------------------- 2xx bodies that report failure
+def test_a_failed_2xx_body_is_auth_only_for_the_listed_codes() -> None:
+    http = _spec(success_flag="ok", auth_error_codes=["invalid_auth"]).http
+    assert http.body_failure({"ok": True}) is None
+    assert http.body_failure({"ok": False, "error": "invalid_auth"}) == "auth"
+    assert http.body_failure({"ok": False, "error": "channel_not_found"}) == "validation"
+    assert http.body_failure({"data": 1}) is None and http.body_failure(None) is None
+    assert _spec().http.body_failure({"ok": False, "error": "invalid_auth"}) is None   # no success_flag
+
+
+def test_the_credential_check_refuses_a_2xx_that_reports_a_refused_credential() -> None:
+    from services.connect.checks import run_check
+    from services.connect.outbound import Outbound
+    from services.runtime import http
+    from services.runtime.provider_errors import CredentialRejected
+
+    spec = _spec(success_flag="ok", auth_error_codes=["invalid_auth"]).model_copy(
+        update={"check": load_catalog().get("slack").check})
+
+    def answering(body: dict[str, Any]) -> Outbound:   # the provider answers HTTP 200 with this body
+        return Outbound(transport=http.MockTransport(lambda request: http.Response(200, json=body)),
+                        resolver=lambda host: ["93.184.216.34"])
+
+    url, auth = "https://slack.example/api/auth.test", http.HeaderAuth("Authorization", "Bearer x")
+    with pytest.raises(CredentialRejected, match="rejected the credentials — invalid_auth"):
+        run_check(spec, "api_key", url=url, auth=auth, secrets={},
+                  out=answering({"ok": False, "error": "invalid_auth"}))
+    assert run_check(spec, "api_key", url=url, auth=auth, secrets={}, out=answering({"ok": True})).ok

@@ -235,11 +235,23 @@ class HttpSpec(_Model):
     retry_after_is_epoch: bool = False       # a reset header holding a unix time rather than seconds
     request_id_headers: list[str] = ["x-request-id"]
     success_flag: str | None = None          # a 2xx body field that must not be 0/false (AC "succeeded")
+    # Codes, in ``error_code_field`` of such a failed 2xx body, that mean the credential was refused (Slack
+    # answers HTTP 200 {"ok": false, "error": "invalid_auth"}); any other failed 2xx is a validation error.
+    auth_error_codes: list[str] = []
+    error_code_field: str = "error"
     body_encoding: BodyEncoding = "json"     # default for every action: json, or form (urlencoded, brackets)
     # Headers sent with every action call: fixed (``Square-Version: "2024-01-18"``) or filled from the
     # connection's fields (``"{account_id}"``); an action's own ``headers`` win over these.
     headers: dict[str, str] = {}
     idempotency_header: str = "Idempotency-Key"   # where an action's ``idempotency_key`` goes
+
+    def body_failure(self, body: Any) -> str | None:
+        """The error category a 2xx body reports (``success_flag`` false): auth, validation, or None."""
+        if not self.success_flag or not isinstance(body, dict) or self.success_flag not in body:
+            return None
+        if str(body[self.success_flag]).lower() not in ("0", "false"):
+            return None
+        return "auth" if str(body.get(self.error_code_field)) in self.auth_error_codes else "validation"
 
 
 class IntegrationSpec(_Model):

@@ -81,9 +81,12 @@ def run_check(spec: IntegrationSpec, auth_type: str, *, url: str, auth: http.Aut
             response = client.request(method, url)
     except http.HTTPError as exc:
         raise ProviderUnreachable(f"{spec.name} could not be reached: {type(exc).__name__}") from None
+    message = scrub(provider_message(response), secrets)
+    failure = spec.http.body_failure(http.json_or_none(response)) if response.is_success else None
+    if failure == "auth":      # a 2xx that refuses the credential (Slack's {"ok": false, "error": "invalid_auth"})
+        raise CredentialRejected(f"{spec.name} rejected the credentials" + (f" — {message}" if message else ""))
     if response.is_success:
         return CheckOutcome(True, response.status_code, f"{spec.name} accepted the credentials")
-    message = scrub(provider_message(response), secrets)
     if response.status_code in (400, 401, 403, 404):
         raise CredentialRejected(f"{spec.name} rejected the credentials: HTTP {response.status_code}"
                                  + (f" — {message}" if message else ""))

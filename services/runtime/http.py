@@ -136,3 +136,11 @@ def redact_headers(headers: Any, secrets: Any = ()) -> dict[str, str]:
               if isinstance(v, str) and len(v) >= 6]
     return {k: ("[redacted]" if k.lower() in SECRET_HEADERS or any(x in v for x in values) else v)
             for k, v in dict(headers).items()}
+
+
+def json_or_none(response: Any) -> Any:
+    """A response's JSON body, or None when it has none (or it is not JSON)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None

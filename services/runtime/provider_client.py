@@ -189,10 +189,7 @@ class ProviderClient:
             if status == signal.status and (signal.code is None or signal.code in response.text):
                 return "rate_limit"
         if 200 <= status < 300:
-            flag = self.spec.http.success_flag
-            if flag and _body_flag_is_false(response, flag):
-                return "validation"
-            return None
+            return self.spec.http.body_failure(http.json_or_none(response)) if self.spec.http.success_flag else None
         if status in (401, 403):
             return "auth"
         if status == 404:
@@ -273,16 +270,7 @@ def _backoff(attempt: int) -> float:
     return min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
 
 
-def _body_flag_is_false(response: Any, flag: str) -> bool:
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and flag in body and str(body[flag]).lower() in ("0", "false")
-
-
 def _scrub_body(body: Any, secrets: dict[str, Any]) -> Any:
     if body is None:
         return None
     return jsonlib.loads(scrub(jsonlib.dumps(body, default=str), secrets))
-

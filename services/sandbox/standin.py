@@ -130,6 +130,7 @@ class StandIn:
     # "METHOD /template" -> {kind, collection, record_path}: x-standin for a definition file left unmodified
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     id_prefixes: dict[str, str] = field(default_factory=dict)   # collection -> prefix of new ids (``cus_``)
+    refused_status: int = 401                  # a refused credential's status (Slack answers 200 ``ok: false``)
 
     def __post_init__(self) -> None:
         self.messages = {**MESSAGES, **self.messages}
@@ -141,7 +142,7 @@ class StandIn:
         # check -> the generic handler; the limiter's headers on every answer past it
         self.api = SandboxApi(
             self.slug, auth=lambda request: sandbox_account(self.credential(request)),
-            refuse=lambda request: self._error(401, self.messages["unauthorized"]),
+            refuse=lambda request: self._error(self.refused_status, self.messages["unauthorized"]),
             limit=self.limiter, too_many=self._too_many, headers=self._limit_headers, read=self._read,
             bad_body=lambda exc: self._error(400, self.messages["bad_json"]))
         self.api.route(self.root + "/{path:path}", METHODS, body=True)(self._serve)

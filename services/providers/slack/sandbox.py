@@ -4,8 +4,8 @@
 methods, their ``formData`` arguments and example answers. Sources for the rest: api.slack.com/apis/rate-limits
 (per method per workspace tiers; 429 with Retry-After, V); api.slack.com/web (errors as ``{ok: false, error}``, V).
 
-Deviation: Slack answers an unknown or revoked token with HTTP 200 ``{ok: false, error: invalid_auth}``; the
-stand-in answers 401 with that body, because the Hub's credential check does not read ``http.success_flag`` yet.
+Slack answers an unknown or revoked token with HTTP 200 ``{ok: false, error: invalid_auth}`` (V), and so does the
+stand-in; the catalog's ``http.auth_error_codes`` makes the Hub read that as a refused credential.
 """
 
 from __future__ import annotations
@@ -29,5 +29,6 @@ STANDIN = StandIn(
               "server_error": "internal_error", "unavailable": "service_unavailable",
               "bad_json": "invalid_json"},                                                   # V: error codes
     rate_limit=RateLimit(20, 60.0, headers=(), retry_after=True),   # V: Tier 2 (20+ per minute), Retry-After
+    refused_status=200,                                             # V: {ok: false, error: invalid_auth}
 )
 SANDBOX = STANDIN.provider()
