@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from db.session import PROJECT_ROOT
 from services.core.config import Settings, load_settings
+from services.core.dev_files import read_or_create
 from services.core.errors import HubError
 
 NONCE_BYTES = 12
@@ -113,20 +114,11 @@ class Vault:
 
 
 def _dev_key(path: Path) -> bytes:
-    """Read or create the development key; O_EXCL so concurrent processes agree on one key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Read or create the development key (shared with concurrent processes)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another process may be writing it right now
-            text = path.read_text().strip()
-            if text:
-                return parse_keys(text)[0]
-            threading.Event().wait(0.05)
-        raise VaultError(f"{path} is empty; delete it to create a new development key") from None
-    with os.fdopen(fd, "w") as fh:
-        fh.write(generate_key() + "\n")
-    return parse_keys(path.read_text().strip())[0]
+        return parse_keys(read_or_create(path, generate_key, "development key"))[0]
+    except RuntimeError as exc:
+        raise VaultError(str(exc)) from None
 
 
 def check_production_keys(settings: Settings) -> None:

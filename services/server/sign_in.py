@@ -13,16 +13,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from db.session import PROJECT_ROOT
 from services.core.config import Settings
+from services.core.dev_files import read_or_create
 from services.sandbox import oidc
 
 COOKIE_SECRET_PATH = PROJECT_ROOT / "data" / "dev-cookie-secret"
@@ -42,21 +41,9 @@ def auth_secrets(settings: Settings) -> dict[str, Any] | None:
 
 
 def dev_cookie_secret(path: Path | None = None) -> str:
-    """Read or create the development cookie secret; O_EXCL so concurrent servers agree on one."""
-    path = path or COOKIE_SECRET_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):   # another process may be writing it right now
-            text = path.read_text().strip()
-            if text:
-                return text
-            threading.Event().wait(0.05)
-        raise RuntimeError(f"{path} is empty; delete it to create a new development cookie secret") from None
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_urlsafe(48) + "\n")
-    return path.read_text().strip()
+    """Read or create the development cookie secret (shared with concurrent servers)."""
+    return read_or_create(path or COOKIE_SECRET_PATH, lambda: secrets.token_urlsafe(48),
+                          "development cookie secret")
 
 
 def safe_page(value: str | None) -> str | None:
