@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -73,3 +73,13 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def reachable(url: str | None = None) -> bool:
+    """Whether the database answers a trivial query right now (the outage message's retry)."""
+    try:
+        with make_engine(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:   # any failure means "not yet": the caller only retries
+        return False
+    return True

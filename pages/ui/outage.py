@@ -12,23 +12,13 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
-from sqlalchemy import text
 
 from db.outage import MESSAGE, RETRY_AFTER_S, is_outage
-from db.session import make_engine
+from db.session import reachable
 
 log = logging.getLogger(__name__)
 
 _JUST_FAILED = "_outage_just_failed"
-
-
-def reachable() -> bool:
-    try:
-        with make_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
-        return False
-    return True
 
 
 @st.fragment(run_every=RETRY_AFTER_S)
