@@ -76,3 +76,22 @@ def test_refuses_a_database_with_data(session, db_url):
 def test_refuses_more_upvotes_than_pairs(session, db_url):
     with pytest.raises(InvalidInput, match="raise --users"):
         demo.seed_demo(session, orgs=2, users=3, upvotes=10_000, as_of=AS_OF)
+
+
+def test_every_integration_with_actions_and_a_sandbox_has_one_demo_connection(databases, migrated_template):
+    from db.models import Connection
+    from services import sandbox
+    from services.catalog import load_catalog
+    from services.sandbox.fixtures import fixtures
+
+    catalog = load_catalog()
+    expected = {slug for slug in fixtures() if slug in sandbox.providers() and catalog.get(slug).actions}
+    url = seeded(databases, migrated_template, orgs=5, upvotes=200, seed=3)
+    try:
+        with session_scope(url) as s:
+            slugs = s.scalars(select(Integration.slug).join(Connection, Connection.integration_id == Integration.id)
+                              .where(Connection.sandbox.is_(True))).all()
+        assert expected and expected <= set(slugs)
+        assert len(slugs) == len(set(slugs)), "one demo connection per integration"
+    finally:
+        databases.drop(url)

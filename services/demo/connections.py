@@ -2,7 +2,9 @@
 offline. Written directly (no provider calls: the sandbox may not be running while seeding); every
 credential follows the sandbox rule (``sbx_<account>...``) and is sealed like a real one. Which organization
 gets which connection, with what status, expiry and secrets, is each provider folder's ``DEMO.connection``
-(services/demo/plan.py); the connection fields are its sandbox fixture's (services/sandbox/fixtures.py)."""
+(services/demo/plan.py); the connection fields are its sandbox fixture's (services/sandbox/fixtures.py).
+Every other integration that has actions and a sandbox fixture gets one active connection in the first
+organization from its fixture alone, so support can try each on the credential-test page."""
 
 from __future__ import annotations
 
@@ -22,13 +24,27 @@ from services.connect.webhook_secrets import rotate_webhook_secret
 from services.core import audit
 from services.core.config import load_settings
 from services.demo.plan import DemoConnection, plans
-from services.sandbox.fixtures import connection_config
+from services.sandbox.fixtures import connection_config, fixtures
+
+FROM_FIXTURES = 100   # positions of the fixture-only connections: after every planned one
+
+
+def demo_connections() -> dict[str, DemoConnection]:
+    """The sandbox connection the demo gives each integration: its ``DEMO.connection``, else (when it has
+    actions and a sandbox) one active connection of the first organization with its fixture's credential."""
+    catalog, planned = load_catalog(), {slug: p.connection for slug, p in plans().items() if p.connection}
+    runnable = sorted(slug for slug, fx in fixtures().items()
+                      if slug not in planned and slug in sandbox.providers() and catalog.get(slug).actions)
+    defaults = {slug: DemoConnection(0, FROM_FIXTURES + n, fixtures()[slug].auth_type,
+                                     secrets=dict(fixtures()[slug].secrets))
+                for n, slug in enumerate(runnable)}
+    return {**planned, **defaults}
 
 
 def _plan() -> list[list[tuple[str, DemoConnection]]]:
     """(slug, connection) per demo organization, in each organization's ``position`` order."""
-    found = sorted(((p.connection.organization, p.connection.position, slug, p.connection)
-                    for slug, p in plans().items() if p.connection is not None), key=lambda c: c[:3])
+    found = sorted(((c.organization, c.position, slug, c) for slug, c in demo_connections().items()),
+                   key=lambda c: c[:3])
     orgs: list[list[tuple[str, DemoConnection]]] = [[] for _ in range(max((c[0] for c in found), default=-1) + 1)]
     for org, _, slug, conn in found:
         orgs[org].append((slug, conn))
