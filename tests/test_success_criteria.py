@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from db.base import utcnow
 from db.models import Connection, Integration, Organization, TestRun, Tier
@@ -258,6 +258,42 @@ def test_planning_from_the_ranking_records_the_bucket_it_had(session):
     c = planning_criterion(session, utcnow())
     assert (c.numerator, c.denominator) == (1, 2)
     assert dict(zip(c.rows["slug"], c.rows["bucket"], strict=True)) == {"hubspot": "Top", "mailchimp": "Medium"}
+
+
+def test_every_way_out_of_requested_is_a_planning_decision(db_url, session, capsys):
+    from services.cli import main
+    from services.demand.planning import move_status
+
+    add_staff(session)
+    h = History(session)
+    h.many("hubspot", 50, "free")                     # Top
+    h.many("mailchimp", 20, "free")                   # Medium
+    session.commit()
+    # the CLI's `status set` (as the Build tracker's move does, through the same function)
+    assert main(["status", "set", "hubspot", "planned", "--as", PM]) == 0
+    capsys.readouterr()
+    session.expire_all()
+    # straight from requested to building counts too; a later move does not add another decision
+    complete_steps(session, "mailchimp", {1})
+    move_status(session, actor=ENGINEER, slug="mailchimp", to_status="building")
+    move_status(session, actor=ENGINEER, slug="mailchimp", to_status="planned")
+    c = planning_criterion(session, utcnow())
+    assert dict(zip(c.rows["slug"], c.rows["bucket"], strict=True)) == {"hubspot": "Top", "mailchimp": "Medium"}
+    assert dict(zip(c.rows["slug"], c.rows["planned_by"], strict=True)) == {"hubspot": PM, "mailchimp": ENGINEER}
+    assert (c.numerator, c.denominator) == (1, 2)
+    assert session.scalar(select(func.count()).select_from(PlanningDecision)) == 2
+    # a refused move records nothing
+    with pytest.raises(pipeline.TransitionRefused):
+        move_status(session, actor=ENGINEER, slug="calendly", to_status="building")
+    assert session.scalar(select(func.count()).select_from(PlanningDecision)) == 2
+
+
+def test_entry_points_move_status_through_the_planning_record():
+    """Pages and CLI commands never call the bare pipeline move, which records no planning decision."""
+    root = Path(__file__).resolve().parent.parent
+    offenders = [str(p.relative_to(root)) for folder in ("pages", "services/commands", "services/server")
+                 for p in (root / folder).rglob("*.py") if "change_status(" in p.read_text()]
+    assert offenders == []
 
 
 # ---------------------------------------------------------------- 5. documentation

@@ -10,6 +10,7 @@ from db.models import Integration
 from pages.ui import flash, unit_of_work
 from services.build import notifications, pipeline
 from services.core.errors import HubError
+from services.demand.planning import move_status
 from services.people.staff import Staff
 
 
@@ -56,8 +57,7 @@ def actions(me: Staff, integration: Integration) -> None:
     if st.button(f"Move to {target}", type="primary", disabled=blocked or not confirmed, key=f"move_{slug}"):
         try:
             with unit_of_work() as session:
-                pipeline.change_status(session, actor=me.email, slug=slug, to_status=target,
-                                       override_reason=reason)
+                move_status(session, actor=me.email, slug=slug, to_status=target, override_reason=reason)
         except HubError as exc:
             st.error(str(exc))
         else:

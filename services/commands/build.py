@@ -74,12 +74,14 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from services.build import pipeline
+    from services.demand.planning import move_status
 
     try:
         with session_scope() as session:
             actor = _actor(session, args.as_)
-            row = pipeline.change_status(session, actor=actor, slug=args.slug, to_status=args.status,
-                                         override_reason=args.override_reason)
+            # leaving requested is a planning decision (criterion 4), whichever way it happens
+            row = move_status(session, actor=actor, slug=args.slug, to_status=args.status,
+                              override_reason=args.override_reason)
             status = row.status
     except pipeline.TransitionRefused as exc:
         print(f"layers-hub: refused: {exc}", file=sys.stderr)

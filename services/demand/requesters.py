@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from db.models import Integration, Organization, Tier, Upvote, User
 from db.models.ranking import IntegrationOrgStat, IntegrationWeekStat, PlanningDecision
-from services.build.pipeline import change_status  # the build tracker owns status transitions
 from services.core.errors import InvalidInput, PermissionDenied
 from services.core.integrations import get_integration
 from services.demand import ranking
+from services.demand.planning import move_status
 
 PLAN_ROLES = ("pm", "admin")
 
@@ -65,19 +65,12 @@ def plan_integrations(session: Session, *, actor: str, actor_role: str, slugs: l
         raise PermissionDenied("only product managers and admins may plan integrations")
     if not slugs:
         raise InvalidInput("select at least one integration to plan")
-    settings = ranking.current_settings(session)
-    by_slug = {r.slug: r for r in ranking.rank(session, include_built=True, settings=settings)}
     decisions = []
     for slug in slugs:
         row: Integration = get_integration(session, slug)
         if row.status != "requested":
             raise InvalidInput(f"{row.name} is already {row.status}; only requested integrations can be planned")
-        ranked = by_slug[slug]
-        change_status(session, actor=actor, slug=slug, to_status="planned")
-        decision = PlanningDecision(integration_id=row.id, rank=ranked.rank if not ranked.built else None,
-                                    bucket=ranked.bucket, score=ranked.score, upvotes=ranked.upvotes,
-                                    settings_version=settings.version, planned_by=actor)
-        session.add(decision)
-        decisions.append(decision)
-    session.flush()
+        move_status(session, actor=actor, slug=slug, to_status="planned")
+        decisions.append(session.scalars(select(PlanningDecision).where(PlanningDecision.integration_id == row.id)
+                                         .order_by(PlanningDecision.id.desc()).limit(1)).one())
     return decisions
