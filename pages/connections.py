@@ -62,11 +62,15 @@ if rows:
                     sandbox_connection=pick.sandbox, connection_id=pick.id))
         except HubError as exc:
             st.error(str(exc))
-    if (pick.auth_type == "webhook" or pick.webhook_secrets) and c3.button(
-            "Rotate webhook secret", key="conn_rotate", icon=":material/key:"):
+    picked_spec = load_catalog().get(pick.integration_slug)
+    receives_webhooks = pick.auth_type == "webhook" or bool(picked_spec.triggers or picked_spec.auth.signature)
+    if (receives_webhooks or pick.webhook_secrets) and c3.button(
+            "Rotate webhook secret" if pick.webhook_secrets else "Create webhook secret", key="conn_rotate",
+            icon=":material/key:", help="The secret the provider signs deliveries with (or sends in the URL or a "
+                                        "header), for this connection's inbound webhook URL."):
         with unit_of_work() as session:
             secret = rotate_webhook_secret(session, actor=me.email, connection_id=pick.id)
-        done("success", f"New webhook secret for #{pick.id}.", secret)
+        done("success", f"{'New' if pick.webhook_secrets else 'First'} webhook secret for #{pick.id}.", secret)
     with c4.popover("Revoke / delete", icon=":material/delete:"):
         st.write(f"Revoke #{pick.id} ({pick.integration}) at the provider where it has an endpoint, then forget "
                  "the stored secrets.")

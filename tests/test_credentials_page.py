@@ -111,6 +111,24 @@ def test_test_rotate_and_revoke_actions_are_audited(session, world):
     assert {"connection.created", "connection.tested", "webhook_secret.rotated", "connection.revoked"} <= actions
 
 
+def test_the_first_webhook_secret_of_a_connection_that_is_not_of_the_webhook_type(session, world):
+    """Calendly with an API key receives signed webhooks: its first secret is created here, not only rotated."""
+    saved = conns.add_connection(session, actor=world.staff_email, organization_id=world.org_id, slug="calendly",
+                                 auth_type="api_key", values={"api_key": "sbx_demo.pat-0000"},
+                                 sandbox_connection=True)
+    session.commit()
+    at = open_page()
+    button = at.button(key="conn_rotate")
+    assert button.label == "Create webhook secret"
+    button.click().run()
+    secret = at.code[0].value
+    assert secret.startswith("whsec_") and f"First webhook secret for #{saved.connection.id}" in at.success[0].value
+    at.run()
+    assert at.button(key="conn_rotate").label == "Rotate webhook secret" and not at.code
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook_secret.created",
+                                                   AuditEntry.entity_id == str(saved.connection.id))) is not None
+
+
 @pytest.mark.parametrize("role", ["pm", "leadership"])
 def test_roles_without_access_cannot_open_it(staffed, role):
     at = signed_in(role)
