@@ -194,6 +194,15 @@ def test_secrets_are_redacted_from_exchanges_errors_and_urls():
         "https://x.example.com/a?access_token=%5Bredacted%5D&page=2"
 
 
+@pytest.mark.parametrize(("name", "secret"), [
+    ("access_token", True), ("api_key", True), ("apiKey", True), ("hapikey", True), ("X-Amz-Signature", True),
+    ("hub.verify_token", True), ("code", True), ("client_secret", True), ("sig", True), ("accessToken", True),
+    ("assignee_type", False), ("author", False), ("keyword", False), ("page", False), ("hub.challenge", False)])
+def test_query_redaction_goes_by_the_words_of_a_name_not_substrings(name, secret):
+    redacted = "%5Bredacted%5D" in redact_url(f"https://x.example.com/a?{name}=value-1")
+    assert redacted is secret
+
+
 def test_pacing_spaces_calls_to_the_catalog_limit():
     script = Script(resp(200, {}))
     c, slept = client("activecampaign", script)      # 5 requests per second per account
