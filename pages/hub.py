@@ -89,6 +89,18 @@ if access.staff is None:
                   position="hidden").run()
     st.stop()
 
+def not_for_your_role(page: roles.PageAccess, role: str):  # type: ignore[no-untyped-def]
+    """What a bookmark or shared link to a page this role may not open shows (instead of "Page not found")."""
+    def screen() -> None:
+        st.title(page.title)
+        allowed = ", ".join(r for r in sorted(page.roles))
+        st.warning(f"**{page.title}** is not open to your role (`{role}`); it is for {allowed}. Ask an admin to "
+                   "change your role on Staff & roles if you need it.", icon=":material/lock:")
+        st.page_link(f"{roles.HOME[role]}.py", label="Go to your home page", icon=":material/home:")
+    screen.__name__ = f"not_for_role_{page.key}"
+    return screen
+
+
 me = access.staff
 st.session_state.staff = me
 home = roles.HOME[me.role]
@@ -96,6 +108,10 @@ sections: dict[str, list[st.Page]] = {}
 for page in roles.pages_for(me.role):
     sections.setdefault(page.section, []).append(
         st.Page(f"{page.key}.py", title=page.title, icon=page.icon, url_path=page.key, default=page.key == home))
+# The pages this role may not open answer at their address with why, hidden from the menu.
+sections.setdefault("", []).extend(
+    st.Page(not_for_your_role(page, me.role), title=page.title, url_path=page.key, visibility="hidden")
+    for page in roles.PAGES if not roles.can_open(me.role, page.key))
 
 with st.sidebar:
     st.caption(f"Signed in as **{me.name}** · `{me.role}`  \n{me.email}")

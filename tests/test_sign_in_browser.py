@@ -99,6 +99,28 @@ def test_a_deep_link_opened_signed_out_lands_on_that_page_after_sign_in(server, 
         ctx.close()
 
 
+def test_a_link_to_a_page_the_role_may_not_open_says_why_instead_of_page_not_found(server, browser):
+    from playwright.sync_api import expect
+
+    base, _ = server
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = ctx.new_page()
+    try:
+        page.goto(f"{base}/connections")               # support's page, bookmarked by a product manager
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+        sign_in_on(page, STAFF["pm"])
+        expect(page.get_by_text("is not open to your role").first).to_be_visible(timeout=30_000)
+        assert page.url == f"{base}/connections"
+        assert page.get_by_text("Page not found").count() == 0
+        nav = page.get_by_test_id("stSidebarNav")
+        assert nav.get_by_role("link").count() == len(roles.pages_for("pm"))   # still not in the menu
+        page.screenshot(path=str(SHOTS / "sign-in-deep-link-forbidden.png"))
+        page.get_by_role("link", name="Go to your home page").click()
+        expect_page(page, "priorities")
+    finally:
+        ctx.close()
+
+
 def test_sign_out_clears_the_session_and_the_cookie(server, browser):
     from playwright.sync_api import expect
 
