@@ -1,6 +1,8 @@
 """UI entry: page frame, sign-in (OIDC via st.login; with the sandbox on, against the sandbox identity provider)
 and navigation rebuilt per role so a page a role may not open is never registered for it."""
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from pages.ui import unit_of_work
@@ -89,7 +91,8 @@ if access.staff is None:
                   position="hidden").run()
     st.stop()
 
-def not_for_your_role(page: roles.PageAccess, role: str):  # type: ignore[no-untyped-def]
+
+def not_for_your_role(page: roles.PageAccess, role: str) -> Callable[[], None]:
     """What a bookmark or shared link to a page this role may not open shows (instead of "Page not found")."""
     def screen() -> None:
         st.title(page.title)
