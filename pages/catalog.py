@@ -4,6 +4,7 @@ from pages.ui import current_staff, unit_of_work
 from services.build import board
 from services.catalog import load_catalog
 from services.core import integrations
+from services.core.text import top10_text
 
 me = current_staff()
 catalog = load_catalog()
@@ -12,6 +13,7 @@ st.caption("Every integration Layers offers or has been asked for, from the one 
 
 with unit_of_work() as session:
     frame = board.integrations_frame(session)
+frame["top10"] = frame["top10"].map(top10_text)
 
 f1, f2, f3 = st.columns([2, 2, 3])
 categories = f1.multiselect("Category", sorted(frame["category"].unique()), key="cat_filter")
@@ -30,7 +32,7 @@ event = st.dataframe(
     shown, key="catalog_table", hide_index=True, on_select="rerun", selection_mode="single-row", width="stretch",
     column_config={"checklist_pct": st.column_config.ProgressColumn("Checklist", format="%d%%",
                                                                     min_value=0, max_value=100),
-                   "top10": st.column_config.NumberColumn("Top 10", format="#%d")},
+                   "top10": st.column_config.TextColumn("Top 10", help="Rank in the seed's top 10 requests")},
 )
 if not event.selection.rows:
     st.stop()

@@ -5,7 +5,8 @@ from services.catalog import load_catalog
 from services.connect import connections as conns
 from services.connect.fields import AUTH_LABELS, form_fields
 from services.connect.oauth import flow_status, start_authorization
-from services.connect.webhook_secrets import rotate_webhook_secret
+from services.connect.status import status_label
+from services.connect.webhook_secrets import receives_webhooks, rotate_webhook_secret
 from services.core.config import load_settings
 from services.core.errors import HubError
 
@@ -45,8 +46,11 @@ else:
 
 if rows:
     st.subheader("Manage a connection")
-    pick = st.selectbox("Connection", rows, key="conn_pick", format_func=lambda r: (
-        f"#{r.id} {r.integration}{' (sandbox)' if r.sandbox else ''} — {AUTH_LABELS.get(r.auth_type)} — {r.status}"))
+    by_id = {r.id: r for r in rows}   # the chooser holds ids and a label without the status (it changes on a test)
+    pick = by_id[st.selectbox("Connection", list(by_id), key="conn_pick", format_func=lambda i: (
+        f"#{i} {by_id[i].integration}{' (sandbox)' if by_id[i].sandbox else ''} — "
+        f"{AUTH_LABELS.get(by_id[i].auth_type)}"))]
+    st.caption(f"Status: **{status_label(pick.status)}**")
     if pick.status == "needs_reauth":
         st.warning(f"{pick.integration} refused the stored refresh token: reconnect to restore it.",
                    icon=":material/sync_problem:")
@@ -62,9 +66,9 @@ if rows:
                     sandbox_connection=pick.sandbox, connection_id=pick.id))
         except HubError as exc:
             st.error(str(exc))
-    picked_spec = load_catalog().get(pick.integration_slug)
-    receives_webhooks = pick.auth_type == "webhook" or bool(picked_spec.triggers or picked_spec.auth.signature)
-    if (receives_webhooks or pick.webhook_secrets) and c3.button(
+    with unit_of_work() as session:
+        signed_deliveries = receives_webhooks(session, pick.id)
+    if (signed_deliveries or pick.webhook_secrets) and c3.button(
             "Rotate webhook secret" if pick.webhook_secrets else "Create webhook secret", key="conn_rotate",
             icon=":material/key:", help="The secret the provider signs deliveries with (or sends in the URL or a "
                                         "header), for this connection's inbound webhook URL."):

@@ -4,9 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui import current_staff, unit_of_work
-from pages.ui.credential_test_panels import STATUS, at_a_glance, check, history, when
+from pages.ui.credential_test_panels import at_a_glance, check, history, when
 from pages.ui.credential_test_run import run_panel
 from services.connect.fields import AUTH_LABELS
+from services.connect.status import status_label
 from services.core.errors import InvalidInput
 from services.monitoring import finder
 from services.monitoring.runs import clean_ticket
@@ -29,7 +30,7 @@ if not matches:
 st.dataframe(pd.DataFrame([{
     "id": m.id, "organization": m.organization, "tier": m.tier,
     "integration": m.integration + (" · SANDBOX" if m.sandbox else ""),
-    "auth": AUTH_LABELS.get(m.auth_type, m.auth_type), "status": STATUS.get(m.status, m.status),
+    "auth": AUTH_LABELS.get(m.auth_type, m.auth_type), "status": status_label(m.status),
     "expires": when(m.expires_at) if m.auth_type == "oauth2" else "—", "last check": when(m.last_checked_at),
     "last tests": " ".join("pass" if t.ok else "FAIL" for t in m.last_tests) or "—", "matched by": m.matched_by,
 } for m in matches]), hide_index=True, width="stretch", key="ct_matches")

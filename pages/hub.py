@@ -108,13 +108,23 @@ me = access.staff
 st.session_state.staff = me
 home = roles.HOME[me.role]
 sections: dict[str, list[st.Page]] = {}
+registered: dict[str, st.Page] = {}
 for page in roles.pages_for(me.role):
-    sections.setdefault(page.section, []).append(
-        st.Page(f"{page.key}.py", title=page.title, icon=page.icon, url_path=page.key, default=page.key == home))
+    registered[page.key] = st.Page(f"{page.key}.py", title=page.title, icon=page.icon, url_path=page.key)
+    sections.setdefault(page.section, []).append(registered[page.key])
+
+
+def landing() -> None:
+    st.switch_page(registered[home])
+
+
+# Streamlit serves its default page at "/" only, so a bookmark of the home page's own address would say "Page
+# not found": the default is a hidden landing page that opens the role's home, which keeps its address.
 # The pages this role may not open answer at their address with why, hidden from the menu.
-sections.setdefault("", []).extend(
-    st.Page(not_for_your_role(page, me.role), title=page.title, url_path=page.key, visibility="hidden")
-    for page in roles.PAGES if not roles.can_open(me.role, page.key))
+sections.setdefault("", []).extend([
+    st.Page(landing, title="Home", url_path="home", default=True, visibility="hidden"),
+    *(st.Page(not_for_your_role(page, me.role), title=page.title, url_path=page.key, visibility="hidden")
+      for page in roles.PAGES if not roles.can_open(me.role, page.key))])
 
 with st.sidebar:
     st.caption(f"Signed in as **{me.name}** · `{me.role}`  \n{me.email}")

@@ -32,7 +32,7 @@ top_right.download_button("Download CSV", frame_to_csv(shown.drop(columns=["slug
                           file_name=f"priorities-v{settings.version}.csv", mime="text/csv", key="pri_csv",
                           icon=":material/download:", width="stretch")
 event = st.dataframe(shown, key="priorities_table", hide_index=True, on_select="rerun",
-                     selection_mode="multi-row", width="stretch", column_order=panels.COLUMNS,
+                     selection_mode="multi-row", width="stretch", column_order=panels.TABLE_ORDER,
                      column_config=panels.COLUMN_CONFIG, height=420)
 selected = shown.iloc[event.selection.rows]["slug"].tolist() if event.selection.rows else []
 

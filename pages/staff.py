@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from db.models import ROLES
-from pages.ui import current_staff, unit_of_work
+from pages.ui import current_staff, flash, unit_of_work
 from services.core.errors import HubError
 from services.people import staff as staff_service
 
@@ -21,6 +21,7 @@ with st.form("staff_form", clear_on_submit=False):
     role = st.selectbox("Role", ROLES, key="staff_role")
     active = st.checkbox("Active (may sign in)", value=True, key="staff_active")
     submitted = st.form_submit_button("Save staff member", type="primary")
+flash.show()
 
 if submitted:
     try:
@@ -30,4 +31,6 @@ if submitted:
     except HubError as exc:
         st.error(str(exc))
     else:
-        st.success(f"Saved {saved.email} as {saved.role}" + ("" if saved.active else " (inactive)"))
+        # the table above was drawn before the save: draw the page again
+        flash.set("success", f"Saved {saved.email} as {saved.role}" + ("" if saved.active else " (inactive)"))
+        st.rerun()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -29,6 +30,8 @@ COMMAND_MODULES = (
     "services.commands.health",
     "services.commands.docs",
     "services.commands.webhooks",
+    "services.commands.success",
+    "services.commands.people",
 )
 
 
@@ -41,13 +44,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reader_gone() -> int:
+    """stdout's reader went away (`layers-hub ... | head -2`): end quietly, as the Python docs recommend for
+    SIGPIPE: point stdout at devnull so the interpreter's final flush cannot raise again, and exit 1."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):   # stdout is not a file (a test's capture): nothing is flushed at exit
+        pass
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:   # --help or a usage error: what was printed must reach a reader that may be gone
+        sys.stdout.flush()
+        raise
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         load_settings()   # refuses to run on an unknown HUB_ENV or the sandbox in production (ConfigError)
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()   # a pipe buffers: a reader that is gone shows up here, not at exit
+        return code
+    except BrokenPipeError:
+        raise
     except HubError as exc:
         print(f"layers-hub: error: {exc}", file=sys.stderr)
         return 2

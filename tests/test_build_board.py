@@ -75,3 +75,20 @@ def test_demo_has_owners_history_reviews_and_one_announced_integration(session):
     pending = select(func.count()).select_from(Notification).where(Notification.integration_id == postmark.id,
                                                                    Notification.status == "pending")
     assert session.scalar(pending) == upvoters
+
+
+def test_catalog_checklist_percent_is_the_trackers_progress(session):
+    """Issue 14, pages 5: the catalog's Checklist % counted not-applicable items as done (Zapier 18% while the
+    tracker said 0/55). Both read one definition: items done / items that apply, of the list that applies."""
+    add_staff(session)
+    tracker.mark_not_applicable(session, actor=ENGINEER, slug="salesforce", key="research.rate_limits", reason="x")
+    catalog = board.integrations_frame(session).set_index("slug")
+    tracked = board.board_frame(session).set_index("slug")
+    for slug in tracked.index:
+        assert catalog.loc[slug, "checklist_pct"] == round(100 * tracked.loc[slug, "progress"]), slug
+    assert catalog.loc["salesforce", "checklist_pct"] == 0        # nothing done: not-applicable is not done
+    assert catalog.loc["activecampaign", "checklist_pct"] == 0    # an existing integration: its review list
+    for key in ("research.review_api_docs", "research.identify_auth"):
+        tracker.tick(session, actor=ENGINEER, slug="salesforce", key=key)
+    catalog = board.integrations_frame(session).set_index("slug")
+    assert catalog.loc["salesforce", "checklist_pct"] == round(100 * 2 / 61)

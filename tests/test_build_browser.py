@@ -101,3 +101,50 @@ def test_admin_sees_the_gate_override_and_recipients_before_available(server, br
         assert page.get_by_role("button", name="Move to available").is_disabled()
     finally:
         ctx.close()
+
+
+def test_the_selection_follows_the_integration_after_a_status_move(server, browser):  # noqa: F811
+    """Issue 14, pages 1: Board → Open a planned integration → tick Step 1 → Move to building. The selector
+    must still hold that integration (its label refreshed), and the next widget change must act on it too."""
+    from playwright.sync_api import expect
+
+    from services.catalog import load_catalog
+    from services.demo.plan import plans
+
+    slug = next(s for s, p in plans().items() if p.pipeline is not None and p.pipeline.status == "planned"
+                and p.pipeline.steps_done == 0)
+    name = load_catalog().get(slug).name
+    ctx, page = sign_in(browser, server, "engineer@layers.example")
+    try:
+        idle(page)
+        page.locator(f".st-key-open_{slug}").get_by_role("button").click()
+        expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30_000)
+        idle(page)
+        page.get_by_text("Step 1 · Research & Documentation").click()
+        step = page.get_by_test_id("stExpander").filter(has_text="Step 1 · Research & Documentation")
+        boxes = step.get_by_test_id("stCheckbox")
+        expect(boxes.first).to_be_visible(timeout=30_000)
+        for n in range(boxes.count()):
+            box = boxes.nth(n).get_by_role("checkbox")
+            if not box.is_checked() and box.is_enabled():
+                boxes.nth(n).locator("label").click()
+                idle(page)
+                expect(box).to_be_checked()
+        move = page.get_by_role("button", name="Move to building")
+        expect(move).to_be_enabled(timeout=30_000)
+        move.click()
+        expect(page.get_by_text(f"{name} is now building")).to_be_visible(timeout=30_000)
+        idle(page)
+        chooser = page.get_by_role("combobox", name="Integration", exact=True)
+        expect(chooser).to_have_value(name)      # the label refreshed; it names no stale status
+        page.screenshot(path=str(SHOTS / "tracker-after-move.png"))
+
+        # the next change on the page acts on the same integration
+        page.get_by_role("combobox", name="Change status: move to").click()
+        page.get_by_role("option", name="planned", exact=True).click()
+        idle(page)
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
+        expect(page.get_by_role("button", name="Move to planned")).to_be_visible()
+        expect(chooser).to_have_value(name)
+    finally:
+        ctx.close()

@@ -175,3 +175,12 @@ def test_engineer_sends_the_outbox_after_confirming_and_leadership_cannot(staffe
         assert "Sent 3, failed 0" in at.success[0].value
         assert len(smtp.messages) == 3 and at.metric[2].value == "3"
         assert not [b for b in at.button if b.key == "send_notifications"]     # nothing left to send
+
+
+def test_progress_table_shows_no_literal_none(staffed):
+    """Issue 14, pages 8: an integration without a target date read "None" in the Progress table."""
+    at = signed_in("engineer", tracker_view="Progress")
+    assert not at.exception, at.exception
+    frame = at.dataframe[0].value
+    assert "target_date" in frame.columns
+    assert not frame.isna().any().any(), frame.columns[frame.isna().any()].tolist()

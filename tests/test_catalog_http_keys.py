@@ -92,6 +92,18 @@ def test_catalog_header_placeholders_are_connection_fields_or_inputs() -> None:
             assert placeholders(action.headers) <= known | set(action.inputs), (spec.slug, action.key)
 
 
+def test_an_action_base_url_makes_its_path_absolute_on_another_host() -> None:
+    own = _action(path="/v4/sheets/{sheet}:append", base_url="https://{account_id}.sheets.example.com/")
+    request = build_request(own, {"sheet": "a b"}, {"account_id": "acme"}, _spec())
+    assert request["path"] == "https://acme.sheets.example.com/v4/sheets/a%20b:append"
+    assert build_request(_action(), {}, {}, _spec())["path"] == "/things"      # none: relative to base_url
+    with pytest.raises(ValidationError):
+        _action(base_url="/relative")
+    for spec in load_catalog():   # catalog action bases use only connection fields
+        for action in spec.actions.values():
+            assert placeholders(action.base_url or "") <= set(spec.connection_fields), (spec.slug, action.key)
+
+
 # ---------------------------------------------------------------- request checks
 FORM_DOC: dict[str, Any] = {
     "openapi": "3.0.0", "paths": {"/things": {"post": {
@@ -160,3 +172,99 @@ def test_the_credential_check_refuses_a_2xx_that_reports_a_refused_credential() 
         run_check(spec, "api_key", url=url, auth=auth, secrets={},
                   out=answering({"ok": False, "error": "invalid_auth"}))
     assert run_check(spec, "api_key", url=url, auth=auth, secrets={}, out=answering({"ok": True})).ok
+
+
+def test_an_idempotency_field_puts_a_fresh_key_in_the_body_instead_of_the_header() -> None:
+    spec = _spec(idempotency_field="idempotency_key")
+    action = _action(body={"name": "{name}"}, idempotency_key=True)
+    first, second = (build_request(action, {"name": "x"}, {}, spec) for _ in range(2))
+    assert first["json"]["name"] == "x" and first["json"]["idempotency_key"]
+    assert first["json"]["idempotency_key"] != second["json"]["idempotency_key"]        # fresh per call
+    assert "Idempotency-Key" not in first["headers"]                                    # not also a header
+    given = _action(body={"idempotency_key": "{key}"}, idempotency_key=True)
+    assert build_request(given, {"key": "k-1"}, {}, spec)["json"] == {"idempotency_key": "k-1"}   # an input wins
+    assert "idempotency_key" not in (build_request(_action(body={}), {}, {}, spec)["json"] or {})  # only when asked
+
+
+def test_an_allof_object_takes_the_fields_of_every_part_and_still_reports_unknown_ones() -> None:
+    doc: dict[str, Any] = {"openapi": "3.0.0", "components": {"schemas": {
+        "Base": {"type": "object", "properties": {"name": {"type": "string"}}},
+        "Create": {"allOf": [{"$ref": "#/components/schemas/Base"},
+                             {"type": "object", "properties": {"projects": {"type": "array"}}}]}}},
+        "paths": {"/tasks": {"post": {"requestBody": {"content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/Create"}}}}, "responses": {"201": {"description": "OK"}}}}}}
+    ops = document_operations(doc)
+    assert check_request_in(ops, "POST", "/tasks", {"name": "x", "projects": ["1"]})[1] == []
+    _, bad = check_request_in(ops, "POST", "/tasks", {"name": "x", "nmae": "y"})
+    assert [p.where for p in bad] == ["$.nmae", "$.nmae"]          # unknown to both parts
+
+
+# ---------------------------------------------------------------- media type, header outputs, fixed check headers
+def test_http_content_type_is_the_media_type_of_json_bodies_only() -> None:
+    spec = _spec(content_type="application/vnd.api+json")
+    assert build_request(_action(body={"a": "{a}"}), {"a": 1}, {}, spec)["headers"]["Content-Type"] \
+        == "application/vnd.api+json"
+    assert "Content-Type" not in build_request(_action(body_encoding="form"), {"a": 1}, {}, spec)["headers"]
+    assert "Content-Type" not in build_request(_action(method="GET"), {}, {}, spec)["headers"]
+    assert "Content-Type" not in build_request(_action(body={"a": 1}), {}, {}, _spec())["headers"]   # default json
+
+
+def test_a_header_output_is_read_from_the_response_headers_and_is_for_outputs_only() -> None:
+    from types import SimpleNamespace
+
+    from services.runtime import http
+    from services.runtime.executors.declarative import run_declarative
+
+    with pytest.raises(ValidationError, match="map outputs, not inputs"):
+        _action(inputs={"x": {"header": "x-id"}})
+    action = _action(outputs={"message_id": {"header": "x-message-id"}, "status": {}})
+    answer = http.Response(202, headers={"X-Message-Id": "m-1"})          # 202, no body (SendGrid's mail send)
+    client = SimpleNamespace(request=lambda *a, **k: answer)
+    ctx = SimpleNamespace(action=action, config={}, spec=_spec(), client=client)
+    assert run_declarative(ctx, {}).output == {"message_id": "m-1", "status": None}   # type: ignore[arg-type]
+
+
+def test_fixed_http_headers_go_with_the_check_too() -> None:
+    from services.connect.checks import fixed_headers, run_check
+    from services.connect.outbound import Outbound
+    from services.runtime import http
+
+    spec = _spec(headers={"revision": "2026-07-15", "Acme-Account": "{account_id}"}).model_copy(
+        update={"check": load_catalog().get("klaviyo").check})
+    assert fixed_headers(spec) == {"revision": "2026-07-15"}                    # per-connection ones are not
+    seen: list[Any] = []
+    def answer(request: Any) -> Any:
+        seen.append(request)
+        return http.Response(200, json={})
+
+    out = Outbound(transport=http.MockTransport(answer),
+                   resolver=lambda host: ["93.184.216.34"])
+    run_check(spec, "api_key", url="https://a.example.com/api/accounts", auth=http.HeaderAuth("X", "y"),
+              secrets={}, out=out)
+    assert seen[0].headers["revision"] == "2026-07-15"
+
+
+def test_request_body_refs_multipart_fields_and_one_value_for_a_repeatable_field() -> None:
+    doc: dict[str, Any] = {"openapi": "3.0.0", "components": {"requestBodies": {"Send": {"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["to"], "properties": {
+            "to": {"type": "array", "items": {"type": "string"}}, "n": {"type": "integer"}}}}}}}},
+        "paths": {"/send": {"post": {"requestBody": {"$ref": "#/components/requestBodies/Send"},
+                                     "responses": {"200": {"description": "OK"}}}}}}
+    ops = document_operations(doc)
+    assert check_request_in(ops, "POST", "/send", FormFields({"to": "a@example.com", "n": "2"}))[1] == []
+    _, missing = check_request_in(ops, "POST", "/send", FormFields({"n": "2"}))
+    assert "to" in str(missing[0])                                           # the $ref'd body is checked
+    _, bad = check_request_in(ops, "POST", "/send", FormFields({"to": "a@example.com", "n": "two"}))
+    assert [p.where for p in bad] == ["$.n"]
+
+
+def test_a_spread_key_merges_a_free_form_object_beside_required_keys():
+    from services.runtime.executors.declarative import fill
+    from services.runtime.provider_errors import ValidationFailed
+
+    template = {"fieldData": {"name": "{name}", "slug": "{slug}", "...": "{more}"}}
+    assert fill(template, {"name": "A", "slug": "a", "more": {"summary": "s", "name": "ignored"}}, {}) == \
+        {"fieldData": {"summary": "s", "name": "A", "slug": "a"}}          # the named keys win
+    assert fill(template, {"name": "A", "slug": "a"}, {}) == {"fieldData": {"name": "A", "slug": "a"}}
+    with pytest.raises(ValidationFailed, match="must be an object"):
+        fill(template, {"name": "A", "more": "text"}, {})

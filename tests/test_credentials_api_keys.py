@@ -128,7 +128,7 @@ def test_form_fields_come_from_the_catalog():
 
 
 def test_missing_required_and_bad_pattern_name_the_field(session, world):
-    with pytest.raises(InvalidInput, match="API key: required"):
+    with pytest.raises(InvalidInput, match="^api_key is required for ActiveCampaign$"):
         conns.add_connection(session, actor=world.staff_email, organization_id=world.org_id,
                              slug="activecampaign", auth_type="api_key", values={}, sandbox_connection=True)
     with pytest.raises(InvalidInput, match="Server prefix"):

@@ -91,3 +91,30 @@ def test_bad_staff_email_names_the_field(staffed):
     at.text_input(key="staff_name").input("X")
     at.button[0].click().run()
     assert "email" in at.error[0].value
+
+
+def test_staff_table_shows_a_save_at_once(staffed):
+    """Issue 14, pages 3: the table drawn after "Saved …" holds the saved person (it lagged one save behind)."""
+    at = signed_in("admin")
+    at.switch_page("staff.py").run()
+    at.text_input(key="staff_email").input("new.pm@layers.example")
+    at.text_input(key="staff_name").input("New PM")
+    at.selectbox(key="staff_role").select("pm")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Saved new.pm@layers.example as pm"]
+    table = at.dataframe[0].value
+    assert table.set_index("email").loc["new.pm@layers.example", "role"] == "pm"
+    at.selectbox(key="staff_role").select("engineer")
+    at.button[0].click().run()
+    assert at.dataframe[0].value.set_index("email").loc["new.pm@layers.example", "role"] == "engineer"
+
+
+def test_catalog_table_shows_no_literal_none(staffed):
+    """Issue 14, pages 8: a missing value reads "—" (the Top 10 column printed "None" for most rows)."""
+    at = signed_in("admin")
+    at.switch_page("catalog.py").run()
+    assert not at.exception, at.exception
+    frame = at.dataframe(key="catalog_table").value
+    assert not frame.isna().any().any(), frame.columns[frame.isna().any()].tolist()
+    assert set(frame["top10"]) >= {"—", "#1"}

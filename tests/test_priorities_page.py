@@ -124,3 +124,53 @@ def test_cli_weights_and_thresholds(page_db, capsys):
     assert main(["weights", "set", "gold=2"]) == 2
     assert "unknown tier 'gold'" in capsys.readouterr().err
     assert main(["weights", "set", "free"]) == 2
+
+
+def test_saving_weights_refreshes_the_table_caption_and_form(page_db):
+    """Issue 14, pages 2: after "version 2 saved" the table, the caption and the form show version 2 at once."""
+    at = open_priorities("pm")
+    at.number_input(key="w_free").set_value(2.0)
+    [b for b in at.button if b.label == "Save as new version"][0].click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Ranking settings version 2 saved"]
+    assert "version 2" in at.caption[0].value
+    assert any(c.value.startswith("Version 2, set by") for c in at.caption)
+    frame = table(at)
+    assert frame.loc[frame["integration"] == "Zoho CRM", "score"].iloc[0] == 50.0     # 25 free upvotes × 2
+    assert at.number_input(key="w_free").value == 2.0
+    at.run()                                 # the message is shown once
+    assert not at.success and "version 2" in at.caption[0].value
+
+
+def test_importing_upvotes_refreshes_the_table(page_db):
+    """Issue 14, pages 2 (import): the imported upvotes are in the table as soon as the import reports them."""
+    at = open_priorities("pm")
+    upvotes = lambda: table(at).set_index("integration").loc["Copper", "upvotes"]   # noqa: E731
+    assert upvotes() == 4
+    csv = b"integration,user_email,user_name,organization,tier,created_at\n" \
+          b"copper,new.one@acme.example,New One,Acme,free,2026-03-02T10:00:00Z\n"
+    at.file_uploader(key="import_file").set_value(("upvotes.csv", csv, "text/csv")).run()
+    at.button(key="import_button").click().run()
+    assert not at.exception, at.exception
+    assert upvotes() == 5
+    assert [s.value for s in at.success][0].startswith("1 upvote imported, 0 already present")   # not "upvotes"
+
+
+def test_narrow_screens_see_score_and_upvotes_first(page_db):
+    """Issue 14, pages 8: at 390 px the table showed rank, name and category, and Score and Upvotes were off
+    screen. They come right after the (pinned) name; category and the rest follow."""
+    at = open_priorities("pm")
+    table = at.dataframe(key="priorities_table")
+    assert list(table.proto.column_order)[:3] == ["integration", "score", "upvotes"]
+    config = json.loads(table.proto.columns)
+    assert config["integration"]["pinned"] is True
+    assert "None" not in table.value.astype(str).to_numpy().ravel().tolist()
+
+
+def test_who_asked_shows_no_literal_none(page_db):
+    """Issue 14, pages 8: an upvote without a comment read "None" under Who asked."""
+    at = open_priorities("pm")
+    at.session_state["priorities_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    users = at.dataframe[1].value
+    assert not users.isna().any().any(), users.columns[users.isna().any()].tolist()

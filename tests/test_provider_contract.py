@@ -4,7 +4,8 @@ A provider is covered the moment its catalog entry has actions and its folder (s
 has a ``fixtures.FIXTURE`` and a ``sandbox.SANDBOX``. Inputs are each action's catalog examples. For each:
 
 - every write action (not GET) in test mode sends nothing and leaves the sandbox account unchanged (and the
-  request it built conforms to the official definition, as below);
+  request it built conforms to the official definition, as below), and so does the request built from its
+  required inputs alone (what the definition requires is required in the input schema);
 - every action runs live against the sandbox; each request the Hub sent conforms to the official definition
   in ``$HUB_SPECS_DIR/<slug>/`` when there is one (services/sandbox/openapi.py ``request_problems``), and
   the output mapping yields every declared output;
@@ -106,6 +107,21 @@ def test_write_in_test_mode_sends_nothing_and_changes_nothing(connect, slug, act
     _assert_conforms(slug, result.requests)      # what would have been sent, too
     assert set(result.output or {}) == set(load_catalog().get(slug).actions[action].outputs)
     assert snapshot(slug, account) == before
+
+
+@pytest.mark.parametrize(("slug", "action"), WRITES, ids=_ids(WRITES))
+def test_a_write_with_only_its_required_inputs_conforms_to_the_definition(connect, slug, action):
+    """The input schema says what the provider requires: a field the definition requires is a required input
+    (or fixed in the body), so a person filling only the required fields sends a valid request."""
+    spec = load_catalog().get(slug).actions[action]
+    # a required free-form object is sent empty: keys the provider requires inside it must be inputs of
+    # their own, not only present in the example (Webflow's fieldData needs name and slug)
+    required = {k: ({} if spec.inputs[k].type == "object" else v)
+                for k, v in sample_inputs(slug, action).items() if spec.inputs[k].required}
+    conn = connect(slug, _account("req", slug, action))
+    result = run_action(conn, action, required, mode="test")
+    assert result.ok, result.error
+    _assert_conforms(slug, result.requests)
 
 
 @pytest.mark.parametrize(("slug", "action"), _live(ACTIONS))

@@ -119,3 +119,27 @@ def test_unchanged_settings_make_no_new_version(session, history):
 def test_score_by_tier_splits_the_score(session, history):
     rows = ranking.score_by_tier(session, ["pipedrive"])
     assert sorted((r["tier"], r["upvotes"], r["score"]) for r in rows) == [("enterprise", 1, 5.0), ("free", 2, 2.0)]
+
+
+def test_weekly_chart_marks_the_current_week_as_partial():
+    """Issue 14, pages 8: the week in progress looked like a collapse; it is drawn apart (dotted, shaded, named)."""
+    from datetime import date
+
+    import pandas as pd
+
+    from services.demand import charts
+
+    weeks = pd.to_datetime(["2026-10-12", "2026-10-19", "2026-10-26", "2026-10-12", "2026-10-19", "2026-10-26"])
+    frame = pd.DataFrame({"week": weeks, "integration": ["Zoho CRM"] * 3 + ["Copper"] * 3,
+                          "upvotes": [40, 42, 6, 10, 12, 1]})
+    fig = charts.weekly_upvotes(frame, today=date(2026, 10, 27))        # a Tuesday: 2 of the week's 7 days
+    solid = [t for t in fig.data if not (t.line.dash or "").startswith("dot")]
+    dotted = [t for t in fig.data if (t.line.dash or "") == "dot"]
+    assert {t.name for t in solid} == {"Zoho CRM", "Copper"}
+    assert all(pd.Timestamp(max(t.x)) == pd.Timestamp("2026-10-19") for t in solid)   # complete weeks only
+    assert sorted(list(t.y) for t in dotted) == [[12, 1], [42, 6]]                    # the last step, dotted
+    assert any("so far" in a.text and "2 of 7 days" in a.text for a in fig.layout.annotations)
+    assert fig.layout.shapes                                                           # the week shaded
+    # a week that ended is complete: nothing dotted
+    assert not [t for t in charts.weekly_upvotes(frame, today=date(2026, 11, 20)).data if t.line.dash == "dot"]
+    assert charts.weekly_upvotes(frame.iloc[0:0], today=date(2026, 10, 27)).data == ()

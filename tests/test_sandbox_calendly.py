@@ -12,13 +12,12 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
 from services.providers.calendly import sandbox as cal
-from services.sandbox import faults, limits, store
-from tests.sandbox_support import examples
+from services.sandbox import faults
+from tests.sandbox_support import examples, sandbox_client
 
 API = "/sandbox/calendly/api"
 ACME = {"Authorization": "Bearer sbx_acme.personal-access-token"}
@@ -27,15 +26,9 @@ EXAMPLE = "11111111-2222-4333-8444-555555555555"
 
 
 @pytest.fixture
-def client():  # type: ignore[no-untyped-def]
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
-    with TestClient(Starlette(routes=[sandbox.mount()])) as c:
+def client():
+    with sandbox_client(sandbox) as c:
         yield c
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
 
 
 def me(client: TestClient, headers=ACME) -> dict:  # type: ignore[no-untyped-def]

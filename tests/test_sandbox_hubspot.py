@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
@@ -21,10 +20,10 @@ from services.catalog import load_catalog
 from services.providers.hubspot import sandbox as hs
 from services.providers.hubspot import sandbox_webhooks as hw
 from services.providers.hubspot.sandbox import find_operation, validate_hubspot_request
-from services.sandbox import faults, limits, store
+from services.sandbox import faults
 from services.sandbox.common import _Grant
 from services.sandbox.openapi import validate as openapi_validate
-from tests.sandbox_support import examples
+from tests.sandbox_support import examples, sandbox_client
 
 API = "/sandbox/hubspot/api"
 ACME = {"Authorization": "Bearer sbx_acme.private-app"}
@@ -34,15 +33,9 @@ NOW = "2026-01-01T09:00:00Z"
 
 
 @pytest.fixture
-def client():  # type: ignore[no-untyped-def]
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
-    with TestClient(Starlette(routes=[sandbox.mount()])) as c:
+def client():
+    with sandbox_client(sandbox) as c:
         yield c
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
 
 
 def upsert(client: TestClient, email: str, headers=ACME, **props: str):  # type: ignore[no-untyped-def]

@@ -11,13 +11,12 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services import sandbox
 from services.providers.mailchimp import sandbox as mc
-from services.sandbox import faults, limits, store
-from tests.sandbox_support import examples
+from services.sandbox import faults
+from tests.sandbox_support import examples, sandbox_client
 
 API = "/sandbox/mailchimp/api/us21/3.0"
 LIST = f"{API}/lists/a1b2c3d4e5"
@@ -32,15 +31,9 @@ BETA = {"Authorization": "Bearer sbx_beta.oauth-token"}
 
 
 @pytest.fixture
-def client():  # type: ignore[no-untyped-def]
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
-    with TestClient(Starlette(routes=[sandbox.mount()])) as c:
+def client():
+    with sandbox_client(sandbox) as c:
         yield c
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
 
 
 def md5(email: str) -> str:

@@ -9,14 +9,12 @@ import re
 import time
 
 import pytest
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from services import sandbox
 from services.providers.salesforce import sandbox as sf
-from services.sandbox import faults, limits, store
+from services.sandbox import faults
 from services.sandbox.common import _Grant
-from tests.sandbox_support import examples
+from tests.sandbox_support import examples, sandbox_client
 
 INSTANCE = "/sandbox/salesforce/instance"
 DATA = f"{INSTANCE}/services/data/v66.0"
@@ -28,15 +26,9 @@ CAMPAIGN, LEAD, CONTACT, OPPORTUNITY = (sf.checksum_id(i) for i in ("70100000000
 
 
 @pytest.fixture
-def client():  # type: ignore[no-untyped-def]
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
-    with TestClient(Starlette(routes=[sandbox.mount()])) as c:
+def client():
+    with sandbox_client(sandbox) as c:
         yield c
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
 
 
 def usage(response) -> int:  # type: ignore[no-untyped-def]

@@ -127,7 +127,8 @@ def test_a_fresh_account_holds_the_catalogs_example_item(client):
                           client.get(f"{ITEMS}/{wf.EXAMPLE_ITEM_ID}", headers=BETA).json()) == []
     updated = client.patch(f"{V2}{path}", json=body, headers=BETA)
     assert updated.status_code == 200, updated.text
-    assert updated.json()["fieldData"]["slug"] == body["fieldData"]["slug"]
+    assert updated.json()["fieldData"]["name"] == body["fieldData"]["name"] == "Hello again"
+    assert updated.json()["fieldData"]["slug"] == "welcome-to-the-blog"          # not given: unchanged
     assert wf.state("acme")["collections"][wf.COLLECTION_ID]["items"] == seed_items()   # per account
 
 

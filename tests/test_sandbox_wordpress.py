@@ -9,13 +9,11 @@ import base64
 import time
 
 import pytest
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from services import sandbox
 from services.providers.wordpress import sandbox as wp
-from services.sandbox import faults, limits, store
-from tests.sandbox_support import examples
+from services.sandbox import faults
+from tests.sandbox_support import examples, sandbox_client
 
 SITE = "/sandbox/wordpress/site"
 WP = f"{SITE}/wp-json/wp/v2"
@@ -31,15 +29,9 @@ BETA = basic_auth("editor", "sbx_beta")
 
 
 @pytest.fixture
-def client():  # type: ignore[no-untyped-def]
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
-    with TestClient(Starlette(routes=[sandbox.mount()])) as c:
+def client():
+    with sandbox_client(sandbox) as c:
         yield c
-    faults.clear()
-    store.reset_all()
-    limits.reset_all()
 
 
 def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]

@@ -58,18 +58,22 @@ def session_cookies(ctx) -> set[str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("role", list(roles.HOME))
 def test_each_role_signs_in_with_st_login_and_a_reload_keeps_it_signed_in(server, browser, role):
+    from playwright.sync_api import expect
+
     base, _ = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     ctx, page = sign_in(browser, base, STAFF[role])
     try:
         expect_page(page, roles.HOME[role])
-        assert page.url.rstrip("/") == base, "no deep link: the callback lands on the home page"
+        # no deep link: the callback lands on the home page, at its own (bookmarkable) address
+        expect(page).to_have_url(f"{base}/{roles.HOME[role]}", timeout=30_000)
         assert session_cookies(ctx) >= {"_streamlit_user", "_streamlit_user_tokens"}
         nav = page.get_by_test_id("stSidebarNav")
         assert nav.get_by_role("link").count() == len(roles.pages_for(role))
         page.reload()                                   # a new Streamlit session: the signed cookie signs it in
         expect_page(page, roles.HOME[role])
         assert page.get_by_text(STAFF[role]).count() >= 1
+        assert page.get_by_text("Page not found").count() == 0   # the home page's address is a real one
         page.screenshot(path=str(SHOTS / f"sign-in-{role}-reloaded.png"))
         other = ctx.new_page()                          # and so does a new tab
         other.goto(base)

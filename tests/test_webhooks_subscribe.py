@@ -139,7 +139,7 @@ def test_webflow_cms_item_created_is_delivered_after_an_api_create(session, worl
                         params={"site_id": sandbox_webflow.SITE_ID})
     session.commit()
     result = run_action(cid, "create_cms_item", {"collection_id": sandbox_webflow.COLLECTION_ID,
-                                                 "field_data": {"name": "Launch", "slug": "launch"}}, mode="live")
+                                                 "name": "Launch", "slug": "launch"}, mode="live")
     assert result.ok, result.error
     [event] = handled(cid)
     assert event["trigger"] == "cms_item_created" and event["output"]["fieldData"]["slug"] == "launch"

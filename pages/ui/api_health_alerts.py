@@ -9,12 +9,13 @@ import streamlit as st
 
 from db.base import utcnow
 from pages.ui import flash, unit_of_work
+from services.connect.status import status_label
 from services.core.errors import HubError
 from services.monitoring import alerts, delivery, metrics
 from services.people.staff import Staff
 
 KIND_LABELS = {"consecutive_failures": "Consecutive failures", "failure_rate": "Failure rate",
-               "needs_reauth": "Needs reconnect"}
+               "needs_reauth": status_label("needs_reauth")}
 
 
 def _table(frame: pd.DataFrame, *, cleared: bool) -> pd.DataFrame:

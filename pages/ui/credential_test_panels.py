@@ -11,13 +11,13 @@ import streamlit as st
 
 from pages.ui import unit_of_work
 from services.connect.fields import AUTH_LABELS
+from services.connect.status import status_label
 from services.core.errors import HubError
 from services.monitoring import checks, runs
 from services.monitoring.diagnosis import CATEGORY_LABELS
 from services.monitoring.finder import Match
 from services.people.staff import Staff
 
-STATUS = {"active": "Active", "needs_reauth": "Needs reconnect", "error": "Error", "revoked": "Revoked"}
 BADGE = {"active": "green", "needs_reauth": "orange", "error": "red", "revoked": "gray"}
 
 
@@ -46,7 +46,7 @@ def _fact(column: Any, label: str, value: str) -> None:
 def at_a_glance(pick: Match) -> None:
     c1, c2, c3, c4 = st.columns(4)
     colour = BADGE.get(pick.status, "gray")
-    _fact(c1, "Status", f":{colour}-badge[{STATUS.get(pick.status, pick.status)}]")
+    _fact(c1, "Status", f":{colour}-badge[{status_label(pick.status)}]")
     _fact(c2, "Authentication", AUTH_LABELS.get(pick.auth_type, pick.auth_type))
     if pick.auth_type != "oauth2":
         expiry = "no expiry (not OAuth)"

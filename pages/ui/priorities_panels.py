@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.ui import unit_of_work
+from pages.ui import flash, unit_of_work
 from services.core.errors import HubError
+from services.core.text import blank_missing, plural
 from services.demand import ranking
 from services.demand import requesters as demand
 from services.demand.upvote_import import ImportRejected, import_upvotes
@@ -14,9 +15,12 @@ from services.people.staff import Staff
 
 COLUMNS = ["rank", "integration", "category", "status", "bucket", "score", "upvotes", "users", "organizations",
            "high_tier_users"]
+# What the table shows, in order: on a phone (390 px) the pinned name, Score and Upvotes fit; the rest scrolls.
+TABLE_ORDER = ["integration", "score", "upvotes", "bucket", "rank", "status", "category", "users", "organizations",
+               "high_tier_users"]
 COLUMN_CONFIG = {
     "rank": st.column_config.NumberColumn("Rank", width="small"),
-    "integration": st.column_config.TextColumn("Integration"),
+    "integration": st.column_config.TextColumn("Integration", pinned=True),
     "category": st.column_config.TextColumn("Category"),
     "status": st.column_config.TextColumn("Status"),
     "bucket": st.column_config.TextColumn("Bucket", width="small"),
@@ -57,7 +61,7 @@ def who_asked(slug: str, frame: pd.DataFrame) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.caption(f"{total:,} requesting users" + (" (newest 500 shown)" if total > 500 else ""))
-        st.dataframe(users, hide_index=True, width="stretch", key="who_users",
+        st.dataframe(blank_missing(users), hide_index=True, width="stretch", key="who_users",
                      column_config={"date": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD")})
     with right:
         st.caption(f"{len(orgs):,} organizations: upvotes and score contributed")
@@ -108,6 +112,7 @@ def settings_panel(me: Staff, settings: ranking.Settings, can_edit: bool) -> Non
         high = st.multiselect("High tiers", list(settings.weights), default=list(settings.high_tiers),
                               key="t_high", disabled=not can_edit)
         saved = st.form_submit_button("Save as new version", type="primary", disabled=not can_edit)
+    flash.show("settings")
     if saved:
         try:
             with unit_of_work() as session:
@@ -117,8 +122,12 @@ def settings_panel(me: Staff, settings: ranking.Settings, can_edit: bool) -> Non
         except HubError as exc:
             st.error(str(exc))
         else:
-            st.success(f"Ranking settings version {new.version} saved" if new.version != settings.version
-                       else "Nothing changed")
+            # the table, the captions and this form were drawn from the old version: draw them again
+            if new.version != settings.version:
+                flash.set("success", f"Ranking settings version {new.version} saved", where="settings")
+            else:
+                flash.set("info", "Nothing changed", where="settings")
+            st.rerun()
 
 
 def import_panel(me: Staff, can_edit: bool) -> None:
@@ -129,6 +138,10 @@ def import_panel(me: Staff, can_edit: bool) -> None:
     if not can_edit:
         st.info("Only product managers and admins can import upvotes.")
         return
+    flash.show("import")
+    skipped = st.session_state.pop("import_skipped", None)
+    if skipped:
+        st.dataframe(pd.DataFrame(skipped), hide_index=True, width="stretch", key="import_skipped")
     upload = st.file_uploader("CSV file", type=["csv"], key="import_file")
     skip = st.checkbox("Skip invalid rows (import the good ones and list the rest)", key="import_skip")
     if upload is None or not st.button("Import", type="primary", key="import_button"):
@@ -146,10 +159,11 @@ def import_panel(me: Staff, can_edit: bool) -> None:
     except HubError as exc:
         st.error(str(exc))
     else:
-        st.success(f"{report.imported:,} upvotes imported, {report.duplicates:,} already present; users "
-                   f"{report.users_created:,} created / {report.users_updated:,} updated; organizations "
-                   f"{report.organizations_created:,} created.")
+        # the ranking above was drawn before the import: draw the page again, with the report here
+        flash.set("success", f"{plural(report.imported, 'upvote')} imported, {report.duplicates:,} already "
+                  f"present; users {report.users_created:,} created / {report.users_updated:,} updated; "
+                  f"{plural(report.organizations_created, 'organization')} created.", where="import")
         if report.skipped:
-            st.warning(f"{len(report.skipped)} row(s) skipped")
-            st.dataframe(pd.DataFrame([{"line": e.line, "problem": e.message} for e in report.skipped]),
-                         hide_index=True, width="stretch", key="import_skipped")
+            flash.set("warning", f"{plural(len(report.skipped), 'row')} skipped", where="import")
+            st.session_state["import_skipped"] = [{"line": e.line, "problem": e.message} for e in report.skipped]
+        st.rerun()

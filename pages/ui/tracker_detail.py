@@ -18,11 +18,13 @@ from services.people.staff import Staff
 def show(me: Staff, can_edit: bool) -> None:
     with unit_of_work() as session:
         frame = board.board_frame(session)
-    labels = dict(zip(frame["slug"], frame["name"] + " · " + frame["status"], strict=True))
+    # The browser holds a selectbox's choice as its label, so a label must not change while the integration is
+    # chosen: a status in it went stale after a move and the next rerun fell back to another integration.
+    names = dict(zip(frame["slug"], frame["name"], strict=True))
     in_flight = frame[frame["status"].isin(["planned", "building", "testing"])]["slug"].tolist()
-    if st.session_state.get("tracker_slug") not in labels:
+    if st.session_state.get("tracker_slug") not in names:
         st.session_state["tracker_slug"] = in_flight[0] if in_flight else frame["slug"].iloc[0]
-    slug = st.selectbox("Integration", list(labels), key="tracker_slug", format_func=lambda s: labels[s])
+    slug = st.selectbox("Integration", list(names), key="tracker_slug", format_func=names.__getitem__)
 
     with unit_of_work() as session:
         integration = get_integration(session, slug)
@@ -30,7 +32,7 @@ def show(me: Staff, can_edit: bool) -> None:
         override = pipeline.last_override(session, slug)
         history = board.history_frame(session, slug)
         people = staff_service.list_staff(session, active_only=True)
-    names = {p.email: p.name for p in people}
+    staff_names = {p.email: p.name for p in people}
     builders = [p for p in people if p.role in tracker.BUILDERS]
     row = frame[frame["slug"] == slug].iloc[0]
 
@@ -41,7 +43,7 @@ def show(me: Staff, can_edit: bool) -> None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Progress", f"{row['done']} / {row['applicable']}", help="Items done / items that apply")
     m2.metric("Status", integration.status.capitalize(), help=f"since {when(integration.status_changed_at)}")
-    m3.metric("Owner", names.get(integration.owner or "", integration.owner or "unassigned"),
+    m3.metric("Owner", staff_names.get(integration.owner or "", integration.owner or "unassigned"),
               help=integration.owner)
     m4.metric("Target date", when(integration.target_date))
     if "overdue" in target_text(integration.target_date, integration.status):
@@ -60,7 +62,7 @@ def show(me: Staff, can_edit: bool) -> None:
 
     st.markdown("#### Review list" if integration.existing else "#### Checklist")
     for step in steps:
-        tracker_items.step_section(me, slug, step, can_edit, names)
+        tracker_items.step_section(me, slug, step, can_edit, staff_names)
     if can_edit:
         tracker_items.item_form(me, slug, steps)
     if integration.existing:

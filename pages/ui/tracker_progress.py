@@ -7,6 +7,7 @@ import streamlit as st
 from pages.ui import unit_of_work
 from services.build import board
 from services.build import charts as build_charts
+from services.core.text import date_text
 
 
 def show() -> None:
@@ -21,12 +22,13 @@ def show() -> None:
     title = f"Checklist items completed — {len(chosen) or 'all'} integration(s)"
     st.plotly_chart(build_charts.burnup(burnup, title), width="stretch", key="burnup_chart")
     shown = (frame[frame["slug"].isin(chosen)] if chosen else frame).assign(
-        owner=lambda f: f["owner"].fillna("unassigned"), progress=lambda f: (f["progress"] * 100).round())
+        owner=lambda f: f["owner"].fillna("unassigned"), progress=lambda f: (f["progress"] * 100).round(),
+        target_date=lambda f: f["target_date"].map(date_text))
     st.dataframe(
         shown[["name", "status", "owner", "target_date", "done", "applicable", "progress"]],
         hide_index=True, width="stretch", key="progress_table",
         column_config={"name": "Integration", "status": "Status", "owner": "Owner",
-                       "target_date": st.column_config.DateColumn("Target date"),
+                       "target_date": st.column_config.TextColumn("Target date"),
                        "done": st.column_config.NumberColumn("Done", help="Items done"),
                        "applicable": st.column_config.NumberColumn("Apply", help="Items that apply"),
                        "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,

@@ -4,9 +4,10 @@ an integration's history."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import ChecklistItem, Integration
@@ -23,12 +24,39 @@ def _kind_by_step() -> dict[int, str]:
     return {t.step: t.kind for t in template()}
 
 
+@dataclass(frozen=True)
+class Progress:
+    """An integration's checklist progress: items done / items that apply (not-applicable items are neither)."""
+    done: int = 0
+    applicable: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.done / self.applicable if self.applicable else 0.0
+
+
+def checklist_progress(session: Session) -> dict[int, Progress]:
+    """Integration id -> progress of the list that applies to it: the seven steps and the testing checklist, or
+    the review list for an integration built before the Hub. The one definition of progress (board, catalog)."""
+    kinds = _kind_by_step()
+    existing = dict(session.execute(select(Integration.id, Integration.existing)).all())
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"done": 0, "applicable": 0})
+    for integration_id, step, state, n in session.execute(
+            select(ChecklistItem.integration_id, ChecklistItem.step, ChecklistItem.state, func.count())
+            .group_by(ChecklistItem.integration_id, ChecklistItem.step, ChecklistItem.state)):
+        if (kinds.get(step) == "review") != bool(existing.get(integration_id)):
+            continue                                    # the other list: not the one this integration follows
+        if state != "not_applicable":
+            counts[integration_id]["applicable"] += n
+        if state == "done":
+            counts[integration_id]["done"] += n
+    return {i: Progress(**c) for i, c in counts.items()}
+
+
 def integrations_frame(session: Session) -> pd.DataFrame:
-    """Every catalog integration with its pipeline status and checklist progress."""
-    done = func.sum(case((ChecklistItem.state != "todo", 1), else_=0))
-    progress = dict(session.execute(
-        select(ChecklistItem.integration_id, done * 100 / func.count()).group_by(ChecklistItem.integration_id)
-    ).all())
+    """Every catalog integration with its pipeline status and checklist progress (``checklist_pct``: the
+    tracker's progress, in percent)."""
+    progress = checklist_progress(session)
     catalog = load_catalog()
     rows = []
     for i in session.scalars(select(Integration).order_by(Integration.category, Integration.name)):
@@ -39,27 +67,14 @@ def integrations_frame(session: Session) -> pd.DataFrame:
             "upvoting": "open" if i.upvoting_open else "closed",
             "top10": i.top10_rank, "actions": len(spec.actions) if spec else 0,
             "triggers": len(spec.triggers) if spec else 0,
-            "checklist_pct": round(float(progress.get(i.id, 0) or 0)),
+            "checklist_pct": round(100 * progress.get(i.id, Progress()).share),
         })
     return pd.DataFrame(rows)
 
 
 def board_frame(session: Session) -> pd.DataFrame:
-    """One row per integration: status, owner, target date and checklist progress.
-
-    Progress counts the checklist that applies (steps 1-7 + testing checklist, or the review list
-    for an existing integration): done / applicable (not applicable items excluded).
-    """
-    kinds = _kind_by_step()
-    counts: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: {"done": 0, "applicable": 0})
-    for integration_id, step, state, n in session.execute(
-            select(ChecklistItem.integration_id, ChecklistItem.step, ChecklistItem.state, func.count())
-            .group_by(ChecklistItem.integration_id, ChecklistItem.step, ChecklistItem.state)):
-        bucket = counts[(integration_id, "review" if kinds.get(step) == "review" else "build")]
-        if state != "not_applicable":
-            bucket["applicable"] += n
-        if state == "done":
-            bucket["done"] += n
+    """One row per integration: status, owner, target date and checklist progress (``checklist_progress``)."""
+    progress = checklist_progress(session)
     findings: dict[int, list[str]] = defaultdict(list)
     for integration_id, severity in session.execute(
             select(ReviewFinding.integration_id, ReviewFinding.severity).where(ReviewFinding.resolved_at.is_(None))):
@@ -67,12 +82,11 @@ def board_frame(session: Session) -> pd.DataFrame:
     categories = load_catalog().categories
     rows = []
     for i in session.scalars(select(Integration).order_by(Integration.name)):
-        c = counts[(i.id, "review" if i.existing else "build")]
+        p = progress.get(i.id, Progress())
         worst = max(findings[i.id], key=SEVERITIES.index) if findings[i.id] else None
         rows.append({"slug": i.slug, "name": i.name, "category": categories.get(i.category, i.category),
                      "status": i.status, "existing": i.existing, "owner": i.owner, "target_date": i.target_date,
-                     "done": c["done"], "applicable": c["applicable"],
-                     "progress": c["done"] / c["applicable"] if c["applicable"] else 0.0,
+                     "done": p.done, "applicable": p.applicable, "progress": p.share,
                      "open_findings": len(findings[i.id]), "worst_finding": worst,
                      "status_changed_at": i.status_changed_at})
     return pd.DataFrame(rows, columns=BOARD_COLUMNS)

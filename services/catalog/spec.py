@@ -68,6 +68,7 @@ class FieldSpec(_Model):
     enum: list[str] | None = None
     default: Any = None          # used when the caller gives no value (e.g. a trigger's subscribe parameters)
     path: str | None = Field(default=None, pattern=OUTPUT_PATH_PATTERN)   # outputs only: see ActionSpec
+    header: str | None = None    # outputs only: read from this response header (a 202 with no body: X-Message-Id)
 
 
 class RequestSpec(_Model):
@@ -162,6 +163,9 @@ class ActionSpec(_Model):
     # path, e.g. ``data`` for a ``{success, data}`` envelope; default the body), each at its own ``path`` below
     # it (default its key), e.g. ``owner: {path: owner_id.name}``; a number indexes a list (``results.0.id``).
     output_root: str | None = Field(default=None, pattern=OUTPUT_PATH_PATTERN)
+    # An absolute base for this action's ``path`` instead of the integration's ``base_url`` (an API on another
+    # host: Google's gmail.googleapis.com vs www.googleapis.com/calendar/v3); ``{connection field}`` placeholders.
+    base_url: str | None = Field(default=None, pattern=r"^https?://")
 
     @model_validator(mode="before")
     @classmethod
@@ -174,9 +178,9 @@ class ActionSpec(_Model):
     def _runnable(self) -> ActionSpec:
         if self.executor is None and (self.method is None or self.path is None):
             raise ValueError("a declarative action needs method and path (or name an executor)")
-        misplaced = [k for k, f in self.inputs.items() if f.path is not None]
+        misplaced = [k for k, f in self.inputs.items() if f.path is not None or f.header is not None]
         if misplaced:
-            raise ValueError(f"path maps outputs, not inputs: {', '.join(misplaced)}")
+            raise ValueError(f"path and header map outputs, not inputs: {', '.join(misplaced)}")
         if self.idempotency_key and self.method in (None, "GET"):
             raise ValueError("idempotency_key is for writes (a method other than GET)")
         if self.body_encoding == "form" and self.body is not None and not isinstance(self.body, dict):
@@ -240,10 +244,15 @@ class HttpSpec(_Model):
     auth_error_codes: list[str] = []
     error_code_field: str = "error"
     body_encoding: BodyEncoding = "json"     # default for every action: json, or form (urlencoded, brackets)
+    # The media type of JSON bodies when not application/json (Klaviyo's JSON:API ``application/vnd.api+json``)
+    content_type: str | None = None
     # Headers sent with every action call: fixed (``Square-Version: "2024-01-18"``) or filled from the
     # connection's fields (``"{account_id}"``); an action's own ``headers`` win over these.
     headers: dict[str, str] = {}
     idempotency_header: str = "Idempotency-Key"   # where an action's ``idempotency_key`` goes
+    # The body field an action's ``idempotency_key`` goes in instead of the header, for a provider that takes it
+    # in the body (Square ``idempotency_key``); a value the body already holds (from an input) is kept.
+    idempotency_field: str | None = None
 
     def body_failure(self, body: Any) -> str | None:
         """The error category a 2xx body reports (``success_flag`` false): auth, validation, or None."""

@@ -1,4 +1,4 @@
-"""`layers-hub connections list|add|delete|import` and `layers-hub rotate-keys`.
+"""`layers-hub connections list|add|delete|import|webhook-secret` and `layers-hub rotate-keys`.
 
 Secrets are read from stdin only (never from arguments, which end up in shell history and `ps`),
 and are never printed back.
@@ -127,9 +127,25 @@ def cmd_import(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     print(f"imported {report.created} connection(s)")
+    if report.connections:
+        print(table([{"line": c.line, "id": c.id, "organization": c.organization, "service": c.service,
+                      "auth": c.auth_type + (" (sandbox)" if c.sandbox else "")} for c in report.connections],
+                    ["line", "id", "organization", "service", "auth"]))
     if report.unverified:
         print(f"not verified (access token already expired; refreshed on first use): lines "
               f"{', '.join(map(str, report.unverified))}")
+    return 0
+
+
+def cmd_webhook_secret(args: argparse.Namespace) -> int:
+    from services.connect.webhook_secrets import create_webhook_secret
+
+    with session_scope() as s:
+        made = create_webhook_secret(s, actor=_actor(), connection_id=args.id, rotate=args.rotate)
+    print(f"connection {args.id}: webhook signing secret {'rotated' if made.previous_valid_until else 'created'}"
+          + (f"; the previous secret stays valid until {made.previous_valid_until:%Y-%m-%d %H:%M} UTC"
+             if made.previous_valid_until else ""))
+    print(f"webhook signing secret (shown once): {made.secret}")
     return 0
 
 
@@ -186,6 +202,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("file", help="JSON-lines file, or - for stdin")
     imp.add_argument("--no-verify", action="store_true", help="skip the provider credential check")
     imp.set_defaults(func=cmd_import)
+
+    secret = conn_sub.add_parser("webhook-secret", help="create the connection's first webhook signing secret, or "
+                                 "replace it with --rotate (printed once)")
+    secret.add_argument("id", type=db_id, help="connection id")
+    secret.add_argument("--rotate", action="store_true", help="replace the current secret (it stays valid for 24 "
+                        "hours, so the sender can switch)")
+    secret.set_defaults(func=cmd_webhook_secret)
 
     rotate = sub.add_parser("rotate-keys", help="re-encrypt every stored secret under the first key of "
                             "HUB_ENCRYPTION_KEYS (resumable)")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.catalog import IntegrationSpec, RequestSpec
+from services.catalog.spec import placeholders
 from services.connect.fields import render
 from services.connect.hooks import hooks_for
 from services.connect.outbound import Outbound, provider_message, scrub
@@ -71,6 +72,12 @@ def static_auth(spec: IntegrationSpec, auth_type: str, secrets: dict[str, str],
     return http.HeaderAuth(spec.auth.header or "Authorization", template.format(api_key=key))
 
 
+def fixed_headers(spec: IntegrationSpec) -> dict[str, str]:
+    """The catalog's ``http.headers`` without placeholders (a version header such as Klaviyo's ``revision`` is
+    needed by every call, the check included)."""
+    return {k: v for k, v in spec.http.headers.items() if not placeholders(v)}
+
+
 def run_check(spec: IntegrationSpec, auth_type: str, *, url: str, auth: http.Auth, secrets: dict[str, Any],
               out: Outbound) -> CheckOutcome:
     """Call the check URL. 2xx: ok. 401/403: CredentialRejected with the provider's words. Else unreachable."""
@@ -78,7 +85,7 @@ def run_check(spec: IntegrationSpec, auth_type: str, *, url: str, auth: http.Aut
     method = request.method if request else "GET"
     try:
         with out.client(auth=auth) as client:
-            response = client.request(method, url)
+            response = client.request(method, url, headers=fixed_headers(spec))
     except http.HTTPError as exc:
         raise ProviderUnreachable(f"{spec.name} could not be reached: {type(exc).__name__}") from None
     message = scrub(provider_message(response), secrets)

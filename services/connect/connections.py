@@ -28,6 +28,7 @@ from services.connect.oauth import oauth_app
 from services.connect.oauth_hooks import get_hook
 from services.connect.outbound import Outbound, provider_message, scrub
 from services.connect.refresh import token_auth
+from services.connect.status import status_label
 from services.connect.store import clear_secrets, read_secrets, write_secrets
 from services.connect.webhook_secrets import rotate_webhook_secret
 from services.core import audit
@@ -100,7 +101,6 @@ def list_connections(session: Session, *, organization_id: int | None = None) ->
     return [_view(c, o, i, counts.get(c.id, 0)) for c, o, i in session.execute(query)]
 
 
-SHOWN_STATUS = {"active": "active", "needs_reauth": "NEEDS REAUTH", "error": "ERROR", "revoked": "revoked"}
 TABLE_COLUMNS = ["id", "integration", "auth", "status", "secret", "signing secrets", "created by", "last refreshed",
                  "expires", "last test", "note"]
 
@@ -113,7 +113,7 @@ def connections_frame(rows: list[ConnectionView]) -> pd.DataFrame:
     """The Connections page's table: one type per column (ints, text), so it converts to Arrow."""
     return pd.DataFrame([{
         "id": r.id, "integration": r.integration + (" · SANDBOX" if r.sandbox else ""),
-        "auth": AUTH_LABELS.get(r.auth_type, r.auth_type), "status": SHOWN_STATUS.get(r.status, r.status),
+        "auth": AUTH_LABELS.get(r.auth_type, r.auth_type), "status": status_label(r.status),
         "secret": r.secret_hint or "—", "signing secrets": int(r.webhook_secrets or 0),
         "created by": r.created_by or "—", "last refreshed": _when(r.last_refreshed_at),
         "expires": _when(r.expires_at) if r.auth_type == "oauth2" else "—", "last test": _when(r.last_checked_at),
@@ -158,7 +158,10 @@ def prepare_connection(*, slug: str, auth_type: str, values: dict[str, Any], bas
     if derive:   # connection fields the provider derives from the others (e.g. a data centre in the key)
         values.update({k: v for k, v in derive(values).items()
                        if k in spec.connection_fields and not values.get(k) and v not in (None, "")})
-    config, secrets = split_values(spec, auth_type, values, check=out.check)
+    def check(url: str, what: str) -> str:
+        return out.check_field(slug, url, what, sandbox_connection=sandbox_connection)
+
+    config, secrets = split_values(spec, auth_type, values, check=check)
     if auth_type == "basic" and "username" in values:
         config["username"] = str(values["username"])
     base = base_url_for(spec, config, sandbox_connection=sandbox_connection, out=out, override=base_url)

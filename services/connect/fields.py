@@ -14,6 +14,8 @@ from services.core.errors import InvalidInput, NotFound
 
 # Fields whose value the Hub generates (a whsec_ secret in the webhook_secrets table), never typed.
 GENERATED_FIELDS = frozenset({"webhook_secret"})
+# The user of a password credential (basic, app password): an OAuth connection has none.
+PASSWORD_USER_FIELDS = frozenset({"username"})
 AUTH_LABELS = {"oauth2": "OAuth 2.0", "api_key": "API key / token", "app_password": "Application password",
                "basic": "Username and password", "webhook": "Webhook"}
 
@@ -56,7 +58,8 @@ def form_fields(spec: IntegrationSpec, auth_type: str) -> list[FormField]:
     for name, f in spec.connection_fields.items():
         if name in GENERATED_FIELDS:
             continue
-        if auth_type == "oauth2" and (f.secret or name in provided or not f.required):
+        if auth_type == "oauth2" and (f.secret or name in provided or name in PASSWORD_USER_FIELDS
+                                      or not f.required):
             continue   # OAuth connections store tokens; the token response fills the rest
         out.append(FormField(name, f.title or _title(name), f.type, f.secret, f.required, f.example, f.pattern,
                              f.description))
@@ -68,21 +71,40 @@ def form_fields(spec: IntegrationSpec, auth_type: str) -> list[FormField]:
     return out
 
 
+def required_missing(spec: IntegrationSpec, name: str) -> InvalidInput:
+    """The refusal of a connection without a required field, naming it (``site_id is required for Webflow``)."""
+    return InvalidInput(f"{name} is required for {spec.name}")
+
+
+def check_required(spec: IntegrationSpec, auth_type: str, config: Mapping[str, Any]) -> None:
+    """Refuse a connection of ``auth_type`` lacking a field the catalog marks required (``FieldSpec.required``)
+    and the form asks for: an imported OAuth connection's fields are not typed into a form."""
+    for f in form_fields(spec, auth_type):
+        value = config.get(f.name)
+        if f.required and not f.secret and (value is None or (isinstance(value, str) and not value.strip())):
+            raise required_missing(spec, f.name)
+
+
 def split_values(spec: IntegrationSpec, auth_type: str, values: Mapping[str, Any],
                  *, check: Callable[[str, str], str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Validate form values; return (config, secrets). URL fields must pass the SSRF rules."""
+    """Validate form values; return (config, secrets). URL fields must pass the SSRF rules (``check``).
+
+    A field the catalog marks required must have a value, and so must the secret a credential authenticates
+    with (its first secret field: HubSpot's optional ``api_key`` is an alternative to OAuth, yet an API-key
+    connection without one is nothing)."""
     known = {f.name: f for f in form_fields(spec, auth_type)}
     unknown = sorted(set(values) - set(known) - set(spec.connection_fields))
     if unknown:
         raise InvalidInput(f"{spec.name}: unknown field(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    credential = next((f.name for f in known.values() if f.secret), None)
     config: dict[str, Any] = {}
     secrets: dict[str, str] = {}
     for name, field in known.items():
         raw = values.get(name)
         value = raw.strip() if isinstance(raw, str) else raw
         if value in (None, ""):
-            if field.required:
-                raise InvalidInput(f"{field.title}: required")
+            if field.required or (field.secret and auth_type != "webhook" and field.name == credential):
+                raise required_missing(spec, name)
             continue
         if field.secret:
             secrets[name] = str(value)

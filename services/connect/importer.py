@@ -28,7 +28,7 @@ from db.session import session_scope
 from services.catalog import load_catalog
 from services.connect.checks import base_url_for, check_url_for, run_check
 from services.connect.connections import Prepared, find_organization, prepare_connection, save_connection
-from services.connect.fields import auth_types, form_fields, spec_for
+from services.connect.fields import auth_types, check_required, form_fields, spec_for
 from services.connect.oauth_hooks import get_hook
 from services.connect.outbound import Outbound
 from services.core.errors import HubError, InvalidInput
@@ -38,12 +38,25 @@ AUTH_KEYS = {"oauth2": ("access_token",), "api_key": ("api_key",), "basic": ("us
              "webhook": ("secret",)}
 
 
+@dataclass(frozen=True)
+class Imported:
+    """One connection an import created: the line it came from and its new id."""
+
+    line: int
+    id: int
+    organization: str
+    service: str
+    auth_type: str
+    sandbox: bool
+
+
 @dataclass
 class ImportReport:
     lines: int = 0
     created: int = 0
     unverified: list[int] = field(default_factory=list)   # OAuth lines with an expired access token
     errors: list[tuple[int, str]] = field(default_factory=list)
+    connections: list[Imported] = field(default_factory=list)   # in line order
 
     @property
     def ok(self) -> bool:
@@ -107,9 +120,10 @@ def _prepare(obj: Any, *, verify: bool, out: Outbound) -> tuple[Prepared, str | 
         expires = _expiry(auth.get("expires_at"))
         secrets = {k: str(auth[k]) for k in ("access_token", "refresh_token") if auth.get(k)}
         cfg = {k: v for k, v in config.items() if k in spec.connection_fields}
+        check_required(spec, "oauth2", cfg)
         for name, value in cfg.items():
             if spec.connection_fields[name].type == "url":
-                cfg[name] = out.check(out.url(spec.slug, str(value), sandbox_connection=sandbox_connection), name)
+                cfg[name] = out.check_field(spec.slug, str(value), name, sandbox_connection=sandbox_connection)
         base = base_url_for(spec, cfg, sandbox_connection=sandbox_connection, out=out,
                             override=config.get("base_url"))
         fresh = expires is None or expires > datetime.now(UTC)
@@ -206,7 +220,11 @@ def import_connections(lines: Iterable[str | bytes], *, actor: str, verify: bool
         return report
     with session_scope(db_url) as s:
         for line in ready:
-            save_connection(s, line.prepared, actor=actor, organization_id=line.organization_id,
-                            webhook_secret=line.webhook_secret, oauth_expires_at=line.expires_at, label="imported")
+            saved = save_connection(s, line.prepared, actor=actor, organization_id=line.organization_id,
+                                    webhook_secret=line.webhook_secret, oauth_expires_at=line.expires_at,
+                                    label="imported")
+            c = saved.connection
+            report.connections.append(Imported(line.number, c.id, c.organization, c.integration_slug, c.auth_type,
+                                               c.sandbox))
             report.created += 1
     return report

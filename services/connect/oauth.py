@@ -232,7 +232,7 @@ def complete_authorization(*, state: str, code: str | None = None, error: str | 
         base_override = extra.base_url
     for name, value in config.items():
         if spec.connection_fields[name].type == "url":
-            config[name] = out.check(str(value), name)
+            config[name] = out.check_field(spec.slug, str(value), name, sandbox_connection=snap["sandbox"])
     with session_scope(db_url) as s:
         return _store_tokens(s, spec, snap, token, metadata, config, out, base_override)
 

@@ -36,6 +36,21 @@ class Outbound:
     def check(self, url: str, what: str = "URL") -> str:
         return check_url(url, sandbox_enabled=self.settings.sandbox_enabled, field=what, resolver=self.resolver)
 
+    def check_field(self, slug: str, url: str, what: str, *, sandbox_connection: bool) -> str:
+        """A connection's URL field (account URL, site URL ...), checked as it will be called; returns the value to
+        store. A sandbox connection's calls are rewritten onto the sandbox, so what is checked is that rewrite:
+        the configured host (a made-up ``https://x.api-us1.com`` included) is never resolved, and a URL the
+        sandbox has no stand-in for is refused by the field's name."""
+        if not sandbox_connection:
+            return self.check(url, what)
+        value = url.strip()
+        try:
+            target = self.url(slug, value, sandbox_connection=True)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{what}: {exc}") from None
+        self.check(target, what)
+        return value
+
     def client(self, base_url: str = "", *, guard_ttl: float = 0.0, **kwargs: Any) -> http.Client:
         """A client whose every request URL is checked; with guard_ttl, a host's verdict is reused for
         that many seconds (the client of one action run calls the same host many times)."""
@@ -76,14 +91,14 @@ def provider_message(response: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         body = {**body, **body["error"], "error": None}   # an error object: {"error": {"message", "code"}}
     if isinstance(body, dict):
-        parts = [body.get(k) for k in ("title", "message", "error_description", "detail", "error")]
+        parts = [body.get(k) for k in ("title", "message", "Message", "error_description", "detail", "error")]
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             first = errors[0]   # ActiveCampaign {title, detail}, Mailchimp {field, message}, HubSpot {message}
             field_name = first.get("field")
             text = first.get("message") or first.get("title") or first.get("detail")
             parts.append(f"{field_name}: {text}" if field_name and text else text)
-        code = body.get("errorCode") or body.get("code") or body.get("category")
+        code = body.get("errorCode") or body.get("ErrorCode") or body.get("code") or body.get("category")  # Postmark
         words = [str(p) for p in dict.fromkeys(parts) if p]
         return (f"{code}: " if code and str(code) not in words else "") + " — ".join(words)[:300]
     return str(body)[:200]

@@ -91,3 +91,23 @@ def verify_standard(secrets: str | Iterable[str], *, body: bytes, headers: Mappi
     fresh(timestamp, unit=1, tolerance=tolerance, now=now)
     if not given or not any_match((sign_standard(s, msg_id, timestamp, body) for s in secret_list(secrets)), given):
         raise SignatureError("signature does not match")
+
+
+# The "t=<unix seconds>,v1=<hex>" header scheme Stripe introduced and Calendly copied: hex HMAC-SHA256(secret,
+# "<t>.<body>"), any v1 may match (several while a secret rolls), other keys (Stripe's v0) are ignored.
+def sign_timestamped(secret: str, body: bytes, timestamp: str) -> str:
+    return hmac_sha256(secret.encode(), timestamp.encode() + b"." + body).hex()
+
+
+def verify_timestamped(secrets: str | Iterable[str], *, body: bytes, headers: Mapping[str, str], header_name: str,
+                       tolerance: int = DEFAULT_TOLERANCE, now: float | None = None) -> None:
+    parts: dict[str, list[str]] = {}
+    for item in header(headers, header_name).split(","):
+        key, _, value = item.strip().partition("=")
+        parts.setdefault(key, []).append(value)
+    if not parts.get("t") or not parts.get("v1"):
+        raise SignatureError(f"{header_name} needs t= and v1=")
+    timestamp = parts["t"][0]
+    fresh(timestamp, unit=1, tolerance=tolerance, now=now)
+    if not any_match((sign_timestamped(s, body, timestamp) for s in secret_list(secrets)), parts["v1"]):
+        raise SignatureError("signature does not match")

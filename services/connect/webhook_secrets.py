@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
-from db.models import Connection
+from db.models import Connection, Integration
 from db.models.credentials import WebhookSecret
+from services.catalog import load_catalog
 from services.connect.vault import Sealed, aad, get_vault, hint
 from services.core import audit
 from services.core.errors import InvalidInput, NotFound
@@ -79,6 +80,47 @@ def rotate_webhook_secret(session: Session, *, actor: str, connection_id: int,
                  after={"secret": row.hint, "previous_valid_until": (now + overlap).isoformat() if retired else None})
     session.flush()
     return value
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    secret: str                               # show it once
+    previous_valid_until: datetime | None     # set when an existing secret was rotated
+
+
+def receives_webhooks(session: Session, connection_id: int) -> bool:
+    """Whether deliveries to this connection are verified with its secrets: its integration has an inbound
+    signature scheme (catalog ``auth.signature``), whatever the connection's auth type (a WordPress shared
+    header, an ActiveCampaign or Mailchimp URL secret, Calendly without Subscribe ...)."""
+    conn = session.get(Connection, connection_id)
+    if conn is None:
+        raise NotFound(f"connection {connection_id} not found")
+    slug = session.get_one(Integration, conn.integration_id).slug
+    return conn.auth_type == "webhook" or bool(load_catalog().get(slug).auth.signature)
+
+
+def create_webhook_secret(session: Session, *, actor: str, connection_id: int, rotate: bool = False,
+                          overlap: timedelta = DEFAULT_OVERLAP) -> NewSecret:
+    """The connection's first webhook secret, or (``rotate``) a new one replacing the current secret; audited
+    by :func:`rotate_webhook_secret`. Refuses a connection that already has one unless ``rotate`` (the message
+    holds nothing secret), a revoked connection, and one whose integration receives no webhooks."""
+    conn = session.get(Connection, connection_id)
+    if conn is None:
+        raise NotFound(f"connection {connection_id} not found")
+    if conn.status == "revoked":
+        raise InvalidInput(f"connection {connection_id} is revoked; reconnect it before creating a webhook secret")
+    if not receives_webhooks(session, connection_id):
+        name = load_catalog().get(session.get_one(Integration, conn.integration_id).slug).name
+        raise InvalidInput(f"connection {connection_id}: {name} does not receive webhooks, so it has no webhook "
+                           "secret")
+    current = [r for r in _live(session, connection_id) if r.retires_at is None]
+    if current and not rotate:
+        raise InvalidInput(f"connection {connection_id} already has a webhook secret (created "
+                           f"{current[0].created_at:%Y-%m-%d %H:%M} UTC by {current[0].created_by}); pass --rotate "
+                           "to replace it")
+    now = utcnow()
+    value = rotate_webhook_secret(session, actor=actor, connection_id=connection_id, overlap=overlap)
+    return NewSecret(value, now + overlap if current else None)
 
 
 def live_webhook_secrets(session: Session, connection_id: int) -> list[str]:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, Integration, Organization, Upvote, User
+from services.core.text import BLANK
 
 
 def overview_counts(session: Session) -> dict[str, int]:
@@ -38,7 +39,8 @@ def _json_text(value: Any) -> str | None:
 
 def audit_frame(session: Session, *, limit: int = 500, entity_type: str | None = None,
                 actor: str | None = None) -> pd.DataFrame:
-    """The audit log, newest first; ``before`` and ``after`` as JSON text (or None)."""
+    """The audit log, newest first: ``changes`` as readable text ("status: planned → building"); ``before`` and
+    ``after`` in full as JSON text (or None), for the entry a person opens."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if entity_type:
         query = query.where(AuditEntry.entity_type == entity_type)
@@ -46,6 +48,44 @@ def audit_frame(session: Session, *, limit: int = 500, entity_type: str | None =
         query = query.where(AuditEntry.actor == actor)
     return pd.DataFrame([
         {"when": a.created_at, "actor": a.actor, "action": a.action, "entity": a.entity_type,
-         "entity_id": a.entity_id, "before": _json_text(a.before), "after": _json_text(a.after)}
+         "entity_id": a.entity_id or BLANK, "changes": changes_text(a.before, a.after),
+         "before": _json_text(a.before), "after": _json_text(a.after)}
         for a in session.scalars(query)
-    ], columns=["when", "actor", "action", "entity", "entity_id", "before", "after"])
+    ], columns=["when", "actor", "action", "entity", "entity_id", "changes", "before", "after"])
+
+
+def changes_text(before: Any, after: Any) -> str:
+    """An audit entry's change, readable: ``field: old → new`` for each field that changed (`` · `` between
+    them); a new record lists its values, a removed one ``field: old → —``. Fields empty on both sides are
+    left out. Rows whose JSON columns hold something other than objects read ``old → new``."""
+    if before is None and after is None:
+        return ""
+    if not isinstance(before or {}, dict) or not isinstance(after or {}, dict):
+        return f"{_value_text(before)} → {_value_text(after)}"
+    old, new = before or {}, after or {}
+    parts = []
+    for field in sorted(set(old) | set(new)):
+        a, b = old.get(field), new.get(field)
+        if a == b or (_empty(a) and _empty(b)):
+            continue
+        if before is None:
+            parts.append(f"{field}: {_value_text(b)}")
+        else:
+            parts.append(f"{field}: {_value_text(a)} → {_value_text(b)}")
+    return " · ".join(parts) or "no change"
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _value_text(value: Any) -> str:
+    if _empty(value):
+        return BLANK
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -32,8 +34,31 @@ def score_by_tier(rows: list[dict], order: list[str]) -> go.Figure:
     return fig
 
 
-def weekly_upvotes(frame: pd.DataFrame) -> go.Figure:
-    fig = px.line(frame, x="week", y="upvotes", color="integration", markers=True, title="Upvotes per week")
+def weekly_upvotes(frame: pd.DataFrame, *, today: date | None = None) -> go.Figure:
+    """Upvotes per week (weeks start Monday). The week ``today`` is in has only some of its days, so its point is
+    drawn apart: reached by a dotted line, in a shaded band named "this week so far", not as a collapse."""
+    today = today or datetime.now(UTC).date()
+    current = pd.Timestamp(today - timedelta(days=today.weekday()))
+    weeks = pd.to_datetime(frame["week"])
+    complete, partial = frame[weeks < current], frame[weeks >= current]
+    names = list(dict.fromkeys(frame["integration"]))
+    colors = {n: px.colors.qualitative.Plotly[i % len(px.colors.qualitative.Plotly)] for i, n in enumerate(names)}
+    fig = px.line(complete, x="week", y="upvotes", color="integration", markers=True, title="Upvotes per week",
+                  color_discrete_map=colors, category_orders={"integration": names})
+    for name, rows in partial.groupby("integration", sort=False):
+        before = complete[complete["integration"] == name].tail(1)
+        steps = pd.concat([before, rows])
+        fig.add_trace(go.Scatter(x=steps["week"], y=steps["upvotes"], mode="lines+markers", name=str(name),
+                                 legendgroup=str(name), showlegend=False,
+                                 line={"color": colors[str(name)], "dash": "dot"},
+                                 marker={"symbol": "circle-open", "size": 9},
+                                 hovertemplate="%{y} upvotes so far this week<extra>" + str(name) + "</extra>"))
+    if not partial.empty:
+        days = today.weekday() + 1
+        fig.add_vrect(x0=current - pd.Timedelta(days=3), x1=current + pd.Timedelta(days=3), fillcolor="#9aa4b2",
+                      opacity=0.15, line_width=0)
+        fig.add_annotation(x=current, y=1, yref="paper", yanchor="bottom", showarrow=False,
+                           text=f"this week so far ({days} of 7 days)", font={"size": 11, "color": "#57606a"})
     fig.update_layout(height=340, margin={"t": 50, "b": 10, "l": 10, "r": 10}, xaxis_title=None)
     return fig
 

@@ -27,7 +27,7 @@ SIGNATURES = {"shared_header": "a shared secret sent in a header", "url_secret":
 CATEGORY_HELP: dict[str, tuple[str, str, str]] = {
     "auth": ("The provider refused the credentials (HTTP 401 or 403).",
              "OAuth: refreshes the access token once and retries; if the refresh token is refused the "
-             "connection is marked *needs reauth* and an alert is raised.",
+             "connection is marked *Needs reconnect* and an alert is raised.",
              "Reconnect (OAuth) or paste a new key; check that the account still has the plan and "
              "permissions the action needs."),
     "rate_limit": ("Too many requests (HTTP 429 or 503, or the provider's own limit signal).",

@@ -18,7 +18,7 @@ from db.base import utcnow
 from db.models import Connection, TestRun
 from db.session import session_scope
 from services.catalog import load_catalog
-from services.connect.checks import check_spec, check_url_for
+from services.connect.checks import check_spec, check_url_for, fixed_headers
 from services.connect.connections import ConnectionView, get_connection
 from services.connect.oauth_hooks import get_hook
 from services.connect.outbound import Outbound
@@ -85,7 +85,7 @@ def probe(connection_id: int, *, db_url: str | None = None, out: Outbound | None
         if url is None or request is None:
             skipped = True
         else:
-            response = client.request(request.method, url, idempotent=True)
+            response = client.request(request.method, url, idempotent=True, headers=fixed_headers(spec))
             status = response.status_code if response is not None else None
     except IntegrationError as exc:       # incl. a refresh refused (ReauthRequired: auth) or failing (network)
         error, status = exc.as_dict(), exc.status

@@ -39,8 +39,8 @@ class Match:
 
     @property
     def label(self) -> str:
-        return (f"#{self.id} · {self.organization} · {self.integration}" + (" (sandbox)" if self.sandbox else "")
-                + f" · {self.status.replace('_', ' ')}")
+        # no status here: a chooser keeps its choice as this text, and a test may change the status
+        return f"#{self.id} · {self.organization} · {self.integration}" + (" (sandbox)" if self.sandbox else "")
 
 
 def _escape(text: str) -> str:

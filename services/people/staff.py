@@ -78,3 +78,30 @@ def get_staff(session: Session, staff_id: int) -> Staff:
     if row is None:
         raise NotFound(f"staff user {staff_id} not found")
     return _view(row)
+
+
+def outside_domains(email: str, staff_domains: tuple[str, ...]) -> bool:
+    """Whether the address is outside the company's domains (``HUB_STAFF_DOMAINS``): such a person signs in
+    only because an admin added this exact address, so giving them a role deserves a second look."""
+    domain = email.strip().lower().rsplit("@", 1)[-1]
+    return bool(staff_domains) and domain not in staff_domains
+
+
+def add_staff(session: Session, *, actor: str, email: str, role: str, name: str | None = None) -> Staff:
+    """A new, active staff member (named after the address when no name is given); refuses an existing one."""
+    address = email.strip().lower()
+    row = session.scalar(select(StaffUser).where(StaffUser.email == address))
+    if row is not None:
+        raise InvalidInput(f"{address} is already staff ({row.role}{'' if row.active else ', inactive'}); "
+                           "change the role with set-role")
+    return save_staff(session, actor=actor, email=address, name=name or address.split("@", 1)[0], role=role)
+
+
+def set_role(session: Session, *, actor: str, email: str, role: str) -> tuple[str, Staff]:
+    """Change an existing staff member's role (name and active flag kept); returns (previous role, staff)."""
+    address = email.strip().lower()
+    row = session.scalar(select(StaffUser).where(StaffUser.email == address))
+    if row is None:
+        raise NotFound(f"staff member {address[:80]!r} not found (add them first)")
+    previous = row.role
+    return previous, save_staff(session, actor=actor, email=address, name=row.name, role=role, active=row.active)

@@ -205,7 +205,7 @@ class ProviderClient:
                 continue
             try:
                 seconds = float(value)
-                if self.spec.http.retry_after_is_epoch:
+                if self.spec.http.retry_after_is_epoch and name.lower() != "retry-after":   # RFC 9110: seconds
                     seconds -= time.time()
                 return max(0.0, seconds)
             except ValueError:

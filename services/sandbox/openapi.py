@@ -9,7 +9,9 @@ and ``allOf``/``oneOf``/``anyOf``.
 Bodies: a JSON value, or ``FormFields`` (services/core/forms.py) for a form-encoded one: its bracketed names
 are decoded to nesting (``line_items[0][price]``) and its strings coerced where the schema says integer,
 number or boolean (``"5"`` -> 5) before the schema check; a JSON body sent to an operation that takes only
-forms (or a form to one taking only JSON) is reported. Swagger 2 documents are read alike: ``in: body`` or
+forms (or a form to one taking only JSON) is reported; form fields are accepted where an operation takes
+``multipart/form-data`` (the same fields), one value of an array field being a one-item list, and a
+``requestBody`` ``$ref`` is followed. Swagger 2 documents are read alike: ``in: body`` or
 ``formData`` parameters are the body (the latter as an object schema), ``consumes`` the media types, and a
 response's ``schema``/``examples`` sit on the response object (``response_media``).
 
@@ -51,6 +53,7 @@ from services.sandbox.schema_checks import NO_BODY, Checks, Problem, is_datetime
 Variants = Callable[[str], list[str]]   # a request path -> its other spellings in a definition
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 _SCHEMA_KEYS = ("type", "format", "enum", "items", "pattern", "minLength", "maxLength", "minimum", "maximum",
                 "minItems", "maxItems", "default", "description")   # a Swagger 2 parameter's own schema
 
@@ -75,7 +78,7 @@ class Operation:
     def body_schema(self) -> tuple[dict[str, Any] | None, bool]:
         """The request body's schema and whether a body is required (Swagger 2: the ``in: body`` parameter's
         schema, or the ``formData`` parameters as an object)."""
-        body = self.op.get("requestBody")
+        body = self.request_body()
         if body:
             content = body.get("content", {})
             media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
@@ -93,7 +96,7 @@ class Operation:
 
     def media_types(self) -> list[str]:
         """The body's media types (OpenAPI 3 ``content``; Swagger 2 ``consumes``, form for ``formData``)."""
-        body = self.op.get("requestBody")
+        body = self.request_body()
         if body:
             return [m.split(";")[0].strip().lower() for m in body.get("content", {})]
         if self.parameters("formData"):
@@ -101,6 +104,11 @@ class Operation:
         if self.parameters("body"):
             return [m.lower() for m in self.op.get("consumes") or self.doc.get("consumes") or ["application/json"]]
         return []
+
+    def request_body(self) -> dict[str, Any] | None:
+        """OpenAPI 3's ``requestBody``, its ``$ref`` (``#/components/requestBodies/...``) followed."""
+        body = self.op.get("requestBody")
+        return _resolve(self.doc, body)[0] if isinstance(body, dict) else None
 
     def parameters(self, where: str) -> list[dict[str, Any]]:
         resolved = (_resolve(self.doc, p)[0] for p in self.op.get("parameters", []))
@@ -200,7 +208,7 @@ def check_request_in(ops: tuple[Operation, ...], method: str, url_or_path: str, 
     schema, required = op.body_schema()
     media = op.media_types()
     if isinstance(body, FormFields):
-        if media and FORM not in media:
+        if media and FORM not in media and MULTIPART not in media:   # both carry the same form fields
             problems.append(Problem("$", f"the body is form-encoded; this operation takes {', '.join(media)}",
                                     kind="body"))
             return op, problems
@@ -254,6 +262,8 @@ def coerce(doc: dict[str, Any], schema: dict[str, Any], value: Any, depth: int =
             return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
         if kind == "boolean" and value in ("true", "false"):
             return value == "true"
+        if kind == "array" and isinstance(schema.get("items"), dict):   # one form field of a repeatable one
+            return [coerce(doc, schema["items"], value, depth + 1)]
         return value
     if isinstance(value, dict):
         properties = schema.get("properties", {})
@@ -363,12 +373,24 @@ def _is_any(schema: dict[str, Any]) -> bool:
             and not keys - {"type", "properties"})
 
 
+def _all_properties(doc: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    """The property names of a schema and of its ``allOf`` parts (an object composed of several schemas)."""
+    schema, _ = _resolve(doc, schema)
+    names = set(schema.get("properties", {}))
+    for sub in schema.get("allOf", []):
+        names |= _all_properties(doc, sub)
+    return names
+
+
 def validate(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str, problems: list[Problem], *,
-             strict: bool = True, name: str | None = None) -> None:
+             strict: bool = True, name: str | None = None, known: frozenset[str] = frozenset()) -> None:
+    """``known``: keys another ``allOf`` part of the same object declares (not unknown in this part)."""
     schema, ref_name = _resolve(doc, schema)
     name = ref_name or name
+    if schema.get("allOf") and isinstance(value, dict):
+        known = known | _all_properties(doc, schema)
     for sub in schema.get("allOf", []):
-        validate(doc, sub, value, where, problems, strict=strict, name=name)
+        validate(doc, sub, value, where, problems, strict=strict, name=name, known=known)
     for key in ("oneOf", "anyOf"):
         if key in schema:
             matches = 0
@@ -394,7 +416,7 @@ def validate(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str
         allowed = ", ".join(map(str, schema["enum"][:12])) + (", ..." if len(schema["enum"]) > 12 else "")
         problems.append(Problem(where, f"{value!r} is not one of [{allowed}]", kind="enum", schema=name))
     if actual == "object":
-        _validate_object(doc, schema, value, where, problems, strict=strict, name=name)
+        _validate_object(doc, schema, value, where, problems, strict=strict, name=name, known=known)
     elif actual == "array":
         if "minItems" in schema and len(value) < schema["minItems"]:
             problems.append(Problem(where, f"needs at least {schema['minItems']} items", schema=name))
@@ -416,7 +438,8 @@ def validate(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str
 
 
 def _validate_object(doc: dict[str, Any], schema: dict[str, Any], value: dict[str, Any], where: str,
-                     problems: list[Problem], *, strict: bool, name: str | None) -> None:
+                     problems: list[Problem], *, strict: bool, name: str | None,
+                     known: frozenset[str] = frozenset()) -> None:
     properties = schema.get("properties", {})
     missing = [key for key in schema.get("required", []) if key not in value]
     if missing:
@@ -429,6 +452,8 @@ def _validate_object(doc: dict[str, Any], schema: dict[str, Any], value: dict[st
             validate(doc, properties[key], item, at, problems, strict=strict)
         elif isinstance(extra, dict):
             validate(doc, extra, item, at, problems, strict=strict)
+        elif key in known:   # declared by another allOf part of the same object
+            continue
         elif extra is False or (strict and extra is None and properties):
             problems.append(Problem(at, "is not a field of " + (name or "this object"), kind="unknown", schema=name))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -78,3 +79,18 @@ def figures_frame(report: Report) -> pd.DataFrame:
 
 def figures_csv(report: Report) -> str:
     return frame_to_csv(figures_frame(report))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A criterion's rows as plain JSON values (dates as ISO 8601, missing values as null)."""
+    return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The criteria as plain values for scripts (`layers-hub success show --format json`): each with its
+    numbers, how it is computed, its note and the rows behind it."""
+    return {"as_of": report.as_of.isoformat(timespec="seconds"), "period_days": report.period_days,
+            "criteria": [{"key": c.key, "number": c.number, "title": c.title, "measure": c.measure,
+                          "numerator": c.numerator, "denominator": c.denominator, "value": c.value,
+                          "share": c.share, "met": c.met, "note": c.note, "rows": _records(c.rows)}
+                         for c in report.criteria]}

@@ -104,6 +104,9 @@ class WebhookHooks:
     map_event: Callable[[str | None, Any], Mapped | None] | None = None
     # (method, body) → whether the request only checks that the URL answers (200 without verification).
     url_probe: Callable[[str, bytes], bool] | None = None
+    # A verification GET before any delivery (a challenge to echo): (query parameters, the connection's fields
+    # and secrets) → the plain text to answer 200 with, or None to refuse it (403). Default: GET is 405.
+    verify_get: Callable[[Mapping[str, str], Mapping[str, Any]], str | None] | None = None
     app: AppWebhooks | None = None
     subscriber: Subscriber | None = None
     bridge: Bridge | None = None
@@ -150,6 +153,11 @@ def subscriber(slug: str) -> Subscriber | None:
 def url_probe(slug: str, method: str, body: bytes) -> bool:
     hooks = hooks_for(slug)
     return bool(hooks and hooks.url_probe and hooks.url_probe(method, body))
+
+
+def verify_get(slug: str) -> Callable[[Mapping[str, str], Mapping[str, Any]], str | None] | None:
+    hooks = hooks_for(slug)
+    return hooks.verify_get if hooks else None
 
 
 def bridge(slug: str) -> Bridge | None:

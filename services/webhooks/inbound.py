@@ -12,7 +12,9 @@ shared_header (n8n / Make / Zapier / WordPress plugin: ``X-Layers-Webhook-Secret
 The keys are the connection's live webhook secrets (services/credentials/webhook_secrets.py), so a
 rotation keeps the previous secret valid for its overlap window, plus, for OAuth connections of providers whose
 scheme is app-signed (HubSpot, Webflow), the OAuth app's client secret (services/webhooks/apps.py). A provider's
-``url_probe`` hook lets a URL check through unverified (Mailchimp's GET). ``receive_app`` serves the app-level URL
+``url_probe`` hook lets a URL check through unverified (Mailchimp's GET); a ``verify_get`` hook answers a
+verification GET with its challenge as plain text when the connection's verify token matches (else 403).
+``receive_app`` serves the app-level URL
 ``/hooks/<service>/apps/<app id>`` of providers with ``WebhookHooks.app`` (HubSpot) and stores each event on the
 connection(s) of its install (HubSpot: its ``portalId``). ``handle`` queues the outbound deliveries of a handled
 event through the provider that contributes them (Zapier REST hooks).
@@ -42,6 +44,7 @@ from db.session import session_scope
 from services.catalog import load_catalog
 from services.connect import signatures
 from services.connect.signatures import SignatureError
+from services.connect.store import read_secrets
 from services.connect.webhook_secrets import live_webhook_secrets
 from services.core import audit
 from services.core.errors import NotFound
@@ -65,6 +68,7 @@ class Outcome:
     message: str
     event_ids: list[int] = field(default_factory=list)
     duplicates: int = 0
+    text: str | None = None      # answered as text/plain instead of the JSON body (a verification GET's challenge)
 
     @property
     def body(self) -> dict[str, Any]:
@@ -142,7 +146,8 @@ def verify(scheme: str, secrets: list[str], *, conn: Connection, method: str, ur
            query: Mapping[str, str], body: bytes, now: float | None = None) -> None:
     """Raise SignatureError (with the failed check) unless the delivery is authentic and fresh."""
     if not secrets:
-        raise SignatureError("the connection has no webhook secret yet (create one on the Connections page)")
+        raise SignatureError("the connection has no webhook secret yet (create one on the Connections page or "
+                             "with `layers-hub connections webhook-secret ID`)")
     own = hooks.scheme(scheme)
     if own is not None:
         own.verify(secrets, method=method, url=url, body=body, headers=headers, now=now)
@@ -206,6 +211,13 @@ def receive(session: Session, *, service: str, connection_id: int, method: str, 
     scheme = scheme_for(service)
     if hooks.url_probe(service, method, body):
         return Outcome(200, "webhook URL validated")   # e.g. Mailchimp checks the URL with a GET (or empty POST)
+    challenge = hooks.verify_get(service) if method == "GET" else None
+    if challenge is not None:
+        answer = challenge(query, {**(conn.config or {}), **read_secrets(conn)})
+        if answer is None:
+            return _reject(session, service, 403, "verification GET refused (mode or verify token does not match)",
+                           connection_id=conn.id)
+        return Outcome(200, "webhook URL verified", text=answer)
     if method != "POST":
         return Outcome(405, "only POST is accepted")
     # The connection's own secrets, plus the OAuth app's client secret where the provider signs with it

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from db.outage import is_outage
@@ -69,6 +69,8 @@ async def _accept(request: Request, receiver: Any, **target: Any) -> Response:
     task = None
     if outcome.event_ids:
         task = BackgroundTask(anyio.to_thread.run_sync, partial(inbound.handle_events, outcome.event_ids))
+    if outcome.text is not None:   # a verification GET: the challenge echoed as plain text
+        return PlainTextResponse(outcome.text, status_code=outcome.status)
     return JSONResponse(outcome.body, status_code=outcome.status, background=task)
 
 

@@ -21,15 +21,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Connection
 from services.catalog import TriggerSpec
-from services.connect.signatures import (
-    DEFAULT_TOLERANCE,
-    SignatureError,
-    any_match,
-    fresh,
-    header,
-    hmac_sha256,
-    secret_list,
-)
+from services.connect.signatures import DEFAULT_TOLERANCE, sign_timestamped, verify_timestamped
 from services.connect.webhook_secrets import live_webhook_secrets, rotate_webhook_secret
 from services.core.config import load_settings
 from services.providers.calendly import SLUG
@@ -46,21 +38,13 @@ SCHEME = "calendly"
 
 
 def sign_calendly(secret: str, body: bytes, timestamp: str) -> str:
-    return hmac_sha256(secret.encode(), timestamp.encode() + b"." + body).hex()
+    return sign_timestamped(secret, body, timestamp)
 
 
 def verify_calendly(secrets: str | Iterable[str], *, body: bytes, headers: Mapping[str, str],
-                    tolerance: int = DEFAULT_TOLERANCE, now: float | None = None) -> None:
-    parts: dict[str, list[str]] = {}
-    for item in header(headers, "Calendly-Webhook-Signature").split(","):
-        key, _, value = item.strip().partition("=")
-        parts.setdefault(key, []).append(value)
-    if not parts.get("t") or not parts.get("v1"):
-        raise SignatureError("Calendly-Webhook-Signature needs t= and v1=")
-    timestamp = parts["t"][0]
-    fresh(timestamp, unit=1, tolerance=tolerance, now=now)
-    if not any_match((sign_calendly(s, body, timestamp) for s in secret_list(secrets)), parts["v1"]):
-        raise SignatureError("signature does not match")
+                   tolerance: int = DEFAULT_TOLERANCE, now: float | None = None) -> None:
+    verify_timestamped(secrets, body=body, headers=headers, header_name="Calendly-Webhook-Signature",
+                       tolerance=tolerance, now=now)
 
 
 def _verify(secrets: list[str], *, method: str, url: str, body: bytes, headers: Mapping[str, str],

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.sandbox.declared import schema as _t
 from services.sandbox.standin import RateLimit, StandIn
 
 SLUG = "pipedrive"
-
-
-def _t(kind: str, example: Any = ..., **more: Any) -> dict[str, Any]:
-    """A schema of one JSON type, with the example the stand-in answers (``...`` = none)."""
-    return {"type": kind, **({} if example is ... else {"example": example}), **more}
 
 
 TIME = _t("string", "2026-01-01 09:00:00")          # V: "YYYY-MM-DD HH:MM:SS" (users/me)

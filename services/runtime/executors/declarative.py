@@ -3,7 +3,8 @@ services/catalog/spec.py) and maps the response onto the action's output fields 
 output's ``path``, dotted paths into the response body). The body goes as JSON or, with ``body_encoding:
 form``, as bracketed form fields (services/core/forms.py); the integration's ``http.headers`` and the action's
 ``headers`` are filled from the inputs and the connection's fields; ``idempotency_key: true`` adds a fresh key
-(``http.idempotency_header``), which makes the write safe to retry."""
+(``http.idempotency_header``), which makes the write safe to retry. An action's own ``base_url`` (another host)
+makes its path an absolute URL."""
 
 from __future__ import annotations
 
@@ -30,8 +31,13 @@ def _value(name: str, inputs: dict[str, Any], config: dict[str, Any]) -> Any:
     return _MISSING
 
 
+SPREAD = "..."   # a body key whose object input is merged into its object: {name: "{name}", ...: "{more}"}
+
+
 def fill(template: Any, inputs: dict[str, Any], config: dict[str, Any]) -> Any:
-    """Fill a JSON template: "{x}" alone keeps x's type (and drops its key when x is absent)."""
+    """Fill a JSON template: "{x}" alone keeps x's type (and drops its key when x is absent); a ``"..."`` key's
+    object is merged into the object holding it, so required keys can be inputs of their own beside free-form
+    ones (Webflow's fieldData: name and slug required, the collection's other fields free)."""
     if isinstance(template, str):
         whole = _WHOLE.match(template)
         if whole:
@@ -43,7 +49,13 @@ def fill(template: Any, inputs: dict[str, Any], config: dict[str, Any]) -> Any:
         return _PART.sub(part, template)
     if isinstance(template, dict):
         filled = {k: fill(v, inputs, config) for k, v in template.items()}
-        return {k: v for k, v in filled.items() if v is not _MISSING}
+        extra = filled.pop(SPREAD, _MISSING)
+        named = {k: v for k, v in filled.items() if v is not _MISSING}
+        if extra is _MISSING:
+            return named
+        if not isinstance(extra, dict):
+            raise ValidationFailed(f"{template[SPREAD]} must be an object of fields, not {type(extra).__name__}")
+        return {**extra, **named}     # the template's named keys win over the free-form ones
     if isinstance(template, list):
         return [v for v in (fill(x, inputs, config) for x in template) if v is not _MISSING]
     return template
@@ -67,8 +79,11 @@ def build_request(action: ActionSpec, inputs: dict[str, Any], config: dict[str, 
                   spec: IntegrationSpec | None = None) -> dict[str, Any]:
     """method, path, params, and the body as ``json`` or (form encoding) flattened ``data``; ``headers``."""
     path, used = build_path(action, inputs, config)
+    if action.base_url:   # an absolute base of its own (another host): the client sends absolute URLs as they are
+        path = str(fill(action.base_url, {}, config)).rstrip("/") + path
     params = {k: v for k, v in fill(action.query, inputs, config).items() if v not in (None, "")}
     body = None
+    used |= set(_PART.findall(str(action.query)))   # an input a ``query`` template places is not sent again
     rest = {k: v for k, v in inputs.items() if k not in used and v is not None}
     if action.body is not None:
         body = fill(action.body, inputs, config)
@@ -79,9 +94,15 @@ def build_request(action: ActionSpec, inputs: dict[str, Any], config: dict[str, 
     http = spec.http if spec is not None else None
     templates = {**(http.headers if http else {}), **action.headers}
     headers = {k: str(v) for k, v in fill(templates, inputs, config).items() if v not in (None, "")}
-    if action.idempotency_key:
+    if action.idempotency_key and http is not None and http.idempotency_field:   # in the body (Square)
+        if body is not None and not isinstance(body, dict):
+            raise ValidationFailed(f"{action.title}: an idempotency key field needs an object body")
+        body = {**(body or {}), http.idempotency_field: (body or {}).get(http.idempotency_field) or str(uuid.uuid4())}
+    elif action.idempotency_key:
         headers[http.idempotency_header if http else "Idempotency-Key"] = str(uuid.uuid4())
     encoding = action.body_encoding or (http.body_encoding if http else "json")
+    if encoding == "json" and body is not None and http is not None and http.content_type:
+        headers.setdefault("Content-Type", http.content_type)     # e.g. JSON:API application/vnd.api+json
     if encoding == "form" and body is not None:
         if not isinstance(body, dict):
             raise ValidationFailed(f"{action.title}: a form body must be an object of fields")
@@ -129,4 +150,8 @@ def run_declarative(ctx: ActionContext, inputs: dict[str, Any]) -> ActionOutcome
         return ActionOutcome(preview_output(ctx.action.outputs), preview=True)
     body = response.json() if response.content and "json" in response.headers.get("content-type", "") \
         else (response.text or None)
-    return ActionOutcome(map_output(ctx.action.outputs, body, ctx.action.output_root))
+    from_body = {k: f for k, f in ctx.action.outputs.items() if f.header is None}
+    output = map_output(from_body, body, ctx.action.output_root)
+    output.update({k: response.headers.get(f.header) for k, f in ctx.action.outputs.items()   # ``header:`` outputs
+                   if f.header is not None})
+    return ActionOutcome({k: output.get(k) for k in ctx.action.outputs})

@@ -1,0 +1,3 @@
+"""Google Workspace: its catalog entry plus this folder is the whole integration (see services/catalog/providers.py)."""
+
+SLUG = "google-workspace"

@@ -1,0 +1,3 @@
+"""Mailgun: its catalog entry plus this folder is the whole integration (see services/catalog/providers.py)."""
+
+SLUG = "mailgun"
