@@ -132,3 +132,16 @@ def test_cli_prints_the_draft_and_the_comparison(capsys, spec_file):
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         assert {line["action"] for line in lines} == set(load_catalog().get("stripe").actions)
         assert next(x for x in lines if x["action"] == "create_refund")["drafted_as"] == "post_refunds"
+
+
+def test_renamed_inputs_count_as_drafted_and_single_object_envelopes_become_the_output_root():
+    square, cal = specs_dir() / "square" / "api.json", specs_dir() / "cal-com" / "openapi.json"
+    if not (square.exists() and cal.exists()):
+        pytest.skip("shared/specs is not next to the checkout")
+    draft = draft_entry(square, ["POST /v2/customers"], name="Square", category="payments")
+    assert draft.entry["actions"]["create_customer"]["output_root"] == "customer"      # {customer: {...}}
+    spec = load_catalog().get("cal-com")
+    draft = draft_entry(cal, [f"POST {spec.actions['cancel_booking'].path}"], name="Cal.com", category="scheduling")
+    [row] = [r for r in compare(draft, spec.actions) if r.action == "cancel_booking"]
+    # cancellationReason filled from cancellation_reason, {bookingUid} from {booking_uid}: the same fields
+    assert row.inputs_added == [] and row.inputs_kept >= 2

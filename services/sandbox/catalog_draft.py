@@ -225,9 +225,13 @@ def _outputs(op: Operation) -> tuple[str | None, dict[str, Any]]:
         schema = _schema_of(doc, schema)
         root = None
         props = schema.get("properties") or {}
-        if set(props) <= {"data", "meta", "links", "success", "status"} and "data" in props:
-            root, schema = "data", _schema_of(doc, props["data"])
-            example = example.get("data", ...) if isinstance(example, dict) else ...
+        wrapper = [k for k in props if k not in ("errors", "meta", "links", "success", "status")]
+        if "data" in props and set(props) <= {"data", "meta", "links", "success", "status"}:
+            wrapper = ["data"]
+        if len(wrapper) == 1 and _schema_of(doc, props[wrapper[0]]).get("properties"):
+            # one object in an envelope: {data: {...}} (JSON:API, Asana), {customer: {...}} (Square)
+            root, schema = wrapper[0], _schema_of(doc, props[wrapper[0]])
+            example = example.get(root, ...) if isinstance(example, dict) else ...
             props = schema.get("properties") or {}
         if schema.get("type") == "array":
             return root, {"items": {"type": "array"}}
@@ -352,20 +356,56 @@ def _norm(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path.rstrip("/"))
 
 
+_TEMPLATE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def request_fields(method: str, path: str, query: dict[str, Any], body: Any, inputs: Any) -> dict[str, str]:
+    """What a person's inputs fill in the request, by where they land (so a renamed input, ``cancellationReason``
+    filled from ``cancellation_reason``, is the same field): ``path#0`` for the first path placeholder,
+    ``query.x``, and ``body.a.b`` for a body leaf; -> the input that fills it."""
+    fields: dict[str, str] = {}
+    placed = set()
+    for n, name in enumerate(re.findall(r"\{([^}]+)\}", path)):
+        fields[f"path#{n}"] = name
+        placed.add(name)
+
+    def leaves(value: Any, at: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                leaves(v, f"{at}.{k}" if k != "..." else at)
+        elif isinstance(value, list):
+            for v in value:
+                leaves(v, at)
+        elif isinstance(value, str) and _TEMPLATE.match(value):
+            fields[at] = _TEMPLATE.match(value).group(1)        # type: ignore[union-attr]
+            placed.add(fields[at])
+
+    leaves(query or {}, "query")
+    leaves(body, "body")
+    for name in inputs:       # the rest go to the query (GET/DELETE) or a flat body, under their own names
+        if name not in placed:
+            fields[f"{'query' if method in ('GET', 'DELETE') or body is not None else 'body'}.{name}"] = name
+    return fields
+
+
 def compare(draft: Draft, catalog_actions: dict[str, Any]) -> list[ActionComparison]:
-    """Each catalog action beside the drafted operation with the same method and path (placeholders aside)."""
+    """Each catalog action beside the drafted operation with the same method and path (placeholders aside):
+    inputs compared by the request field they fill, outputs by where they are read."""
     drafted = {(a["method"], _norm(a["path"])): (k, a) for k, a in draft.entry["actions"].items()}
     rows = []
     for key, spec in catalog_actions.items():
         found = drafted.get((spec.method, _norm(spec.path or "")))
-        d_inputs = set((found[1].get("inputs") or {}) if found else {})
-        d_outputs = set((found[1].get("outputs") or {}) if found else {})
-        d_paths = {v.get("path", k) for k, v in ((found[1].get("outputs") or {}) if found else {}).items()}
-        c_inputs = set(spec.inputs)
+        d = found[1] if found else {}
+        d_fields = request_fields(spec.method or "GET", d.get("path", ""), {}, d.get("body"), d.get("inputs") or {}) \
+            if found else {}
+        c_fields = request_fields(spec.method or "GET", spec.path or "", spec.query, spec.body, spec.inputs)
+        d_outputs = set(d.get("outputs") or {})
+        d_paths = {v.get("path", k) for k, v in (d.get("outputs") or {}).items()}
         c_outputs = {k: (f.path or k) for k, f in spec.outputs.items()}
         out_kept = {k for k, p in c_outputs.items() if k in d_outputs or p in d_paths or p.split(".")[0] in d_paths}
         rows.append(ActionComparison(
-            key, found[0] if found else None, len(c_inputs & d_inputs), sorted(c_inputs - d_inputs),
-            sorted(d_inputs - c_inputs), len(out_kept), sorted(set(c_outputs) - out_kept),
-            sorted(d_outputs - set(c_outputs) - {p for p in c_outputs.values()})))
+            key, found[0] if found else None, len(set(c_fields) & set(d_fields)),
+            sorted(c_fields[f] for f in set(c_fields) - set(d_fields)),
+            sorted(d_fields[f] for f in set(d_fields) - set(c_fields)), len(out_kept),
+            sorted(set(c_outputs) - out_kept), sorted(d_outputs - set(c_outputs) - set(c_outputs.values()))))
     return rows
