@@ -82,6 +82,7 @@ def test_every_integration_with_actions_and_a_sandbox_has_one_demo_connection(da
     from db.models import Connection
     from services import sandbox
     from services.catalog import load_catalog
+    from services.demo.plan import plans
     from services.sandbox.fixtures import fixtures
 
     catalog = load_catalog()
@@ -93,5 +94,13 @@ def test_every_integration_with_actions_and_a_sandbox_has_one_demo_connection(da
                               .where(Connection.sandbox.is_(True))).all()
         assert expected and expected <= set(slugs)
         assert len(slugs) == len(set(slugs)), "one demo connection per integration"
+        with session_scope(url) as s:
+            expiring = s.execute(select(Integration.slug, Connection.expires_at)
+                                 .join(Connection, Connection.integration_id == Integration.id)
+                                 .where(Connection.auth_type == "oauth2")).all()
+        planned = {slug for slug, plan in plans().items() if plan.connection is not None}
+        for slug, expires_at in expiring:     # an access token that expires is not shown as "never expires"
+            if slug not in planned:           # (a folder's DEMO.connection sets its own expiry)
+                assert (expires_at is not None) == catalog.get(slug).auth.token_expires, slug
     finally:
         databases.drop(url)

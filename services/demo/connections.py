@@ -36,9 +36,15 @@ def demo_connections() -> dict[str, DemoConnection]:
     runnable = sorted(slug for slug, fx in fixtures().items()
                       if slug not in planned and slug in sandbox.providers() and catalog.get(slug).actions)
     defaults = {slug: DemoConnection(0, FROM_FIXTURES + n, fixtures()[slug].auth_type,
-                                     secrets=dict(fixtures()[slug].secrets))
+                                     expires_in=_token_life(slug), secrets=dict(fixtures()[slug].secrets))
                 for n, slug in enumerate(runnable)}
     return {**planned, **defaults}
+
+
+def _token_life(slug: str) -> timedelta | None:
+    """An OAuth access token that expires is shown (and refreshed) as one: an hour from seeding."""
+    fixture, auth = fixtures()[slug], load_catalog().get(slug).auth
+    return timedelta(hours=1) if fixture.auth_type == "oauth2" and auth.token_expires else None
 
 
 def _plan() -> list[list[tuple[str, DemoConnection]]]:
