@@ -6,6 +6,7 @@ import streamlit as st
 from pages.ui import current_staff, flash, unit_of_work
 from services.build.tracker import BUILDERS
 from services.core.errors import HubError
+from services.core.text import top10_text
 from services.guides import publishing
 from services.guides.render import demote, render
 from services.guides.state import STATES, guide_states
@@ -34,14 +35,14 @@ text = search.text_input("Search", placeholder="name, slug or category", key="gu
 wanted = pick.multiselect("Guide state", STATES, key="guide_state_filter")
 shown = [s for s in states if (not wanted or s.state in wanted)
          and (not text or text in s.name.lower() or text in s.slug or text in s.category.lower())]
-st.dataframe(pd.DataFrame([{"top10": s.top10_rank, "name": s.name, "category": s.category, "status": s.status,
-                            "guide": s.state, "published_by": s.published_by or "",
+st.dataframe(pd.DataFrame([{"top10": top10_text(s.top10_rank), "name": s.name, "category": s.category,
+                            "status": s.status, "guide": s.state, "published_by": s.published_by or "",
                             "published_at": f"{s.published_at:%Y-%m-%d}" if s.published_at else "",
                             "missing": "; ".join(s.problems)} for s in shown],
                           columns=["top10", "name", "category", "status", "guide", "published_by", "published_at",
                                    "missing"]),
              hide_index=True, width="stretch", key="guide_table", height=280,
-             column_config={"top10": st.column_config.NumberColumn("Top 10", format="#%d"), "name": "Integration",
+             column_config={"top10": "Top 10", "name": "Integration",
                             "category": "Category", "status": "Integration status", "guide": "Guide",
                             "published_by": "Published by",
                             "published_at": "Published",
@@ -50,9 +51,12 @@ if not shown:
     st.info("No guide matches the search.")
     st.stop()
 
+# The browser holds a selectbox's choice as its label: a label naming the guide's state went stale when publishing
+# changed it, and the next click fell back to the first guide (and published HubSpot). Choose by slug, label by name.
 by_slug = {s.slug: s for s in shown}
-slug = st.selectbox("Read a guide", list(by_slug), key="guide_slug",
-                    format_func=lambda s: f"{by_slug[s].name} — {by_slug[s].state}")
+if st.session_state.get("guide_slug") not in by_slug:
+    st.session_state["guide_slug"] = next(iter(by_slug))
+slug = st.selectbox("Read a guide", list(by_slug), key="guide_slug", format_func=lambda s: by_slug[s].name)
 state = by_slug[slug]
 if state.published:
     st.caption(f":material/verified: Published by {state.published_by} on {state.published_at:%d %b %Y}"

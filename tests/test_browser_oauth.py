@@ -79,7 +79,8 @@ def test_connect_with_oauth_in_the_browser(sandbox_server, browser):
         page.keyboard.press("r")                        # Streamlit's rerun shortcut refreshes the table
         expect(page.get_by_text("HubSpot: authorization completed")).to_be_visible(timeout=30_000)
         expect(page.get_by_role("combobox", name="Connection")).to_have_value(
-            re.compile(r"HubSpot \(sandbox\) — OAuth 2\.0 — active"), timeout=30_000)
+            re.compile(r"HubSpot \(sandbox\) — OAuth 2\.0$"), timeout=30_000)
+        expect(page.get_by_text("Status: Active")).to_be_visible()   # the status is beside the picker, not in it
         expect(page.get_by_role("link", name="Continue to HubSpot")).to_have_count(0)
         page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=30_000)
         page.get_by_test_id("stDataFrame").first.locator("canvas").first.wait_for(timeout=15_000)

@@ -9,6 +9,7 @@ from db.models import AuditEntry
 from db.models.docs import GuidePublication
 from services import demo
 from services.build import tracker
+from services.core.text import BLANK
 from tests.test_pages import signed_in
 
 STAFF = {role: email for email, _, role in demo.DEMO_STAFF}
@@ -38,7 +39,9 @@ def test_every_role_reads_the_list_and_a_rendered_guide(staffed, role):
     assert at.title[0].value == "Integration guides"
     table = at.dataframe[0].value
     assert len(table) == 58 and table["name"].tolist()[0] == "HubSpot"     # the top 10 first
-    assert set(table[table["top10"].notna()]["guide"]) == {"ready to publish"}
+    top10 = table[table["top10"] != BLANK]
+    assert top10["top10"].tolist() == [f"#{n}" for n in range(1, 11)], "no literal None beside the ranks"
+    assert set(top10["guide"]) == {"ready to publish"}
     assert at.selectbox(key="guide_slug").value == "hubspot"
     text = guide_text(at)
     # the guide sits under the page's own title, so its headings are one level deeper

@@ -29,7 +29,8 @@ def test_one_label_per_status():
 def test_no_page_or_service_spells_a_status_its_own_way():
     spelled = re.compile(r"needs[ -]reauth|NEEDS REAUTH|\.status\.replace\(", re.IGNORECASE)
     found = [f"{p.relative_to(ROOT)}:{n}" for folder in ("pages", "services/connect", "services/monitoring",
-                                                          "services/guides", "services/build", "services/core")
+                                                          "services/guides", "services/build", "services/core",
+                                                          "services/runtime", "services/commands")
              for p in sorted((ROOT / folder).rglob("*.py"))
              for n, line in enumerate(p.read_text().splitlines(), 1) if spelled.search(line)]
     assert found == []
@@ -53,3 +54,33 @@ def test_blank_missing_replaces_none_in_text_columns_only():
     shown = blank_missing(frame)
     assert shown["name"].tolist() == ["Ana", BLANK]
     assert shown["n"].isna().tolist() == [False, True] and shown["when"].isna().tolist() == [False, True]
+
+
+def test_the_cli_connections_table_names_the_status_as_the_pages_do(session, world, monkeypatch, capsys):
+    """`layers-hub connections list` printed the raw ``needs_reauth``; the table is for people, JSON for scripts."""
+    import json
+
+    from db.models import Connection
+    from services.cli import main
+    from tests.health_support import sandbox_connection
+
+    conn_id = sandbox_connection(session, world.org_id, "calendly", "acme")
+    session.get(Connection, conn_id).status = "needs_reauth"
+    session.commit()
+    assert main(["connections", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "Needs reconnect" in out and "needs_reauth" not in out
+    assert main(["connections", "list", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["status"] == "needs_reauth", "scripts keep the stored value"
+
+
+def test_a_run_on_a_connection_that_needs_reconnecting_names_the_status_once(session, world):
+    from db.models import Connection
+    from services.runtime.executors.run import run_action
+    from tests.health_support import sandbox_connection
+
+    conn_id = sandbox_connection(session, world.org_id, "calendly", "acme")
+    session.get(Connection, conn_id).status = "needs_reauth"
+    session.commit()
+    result = run_action(conn_id, "get_scheduled_events", {})
+    assert not result.ok and "is marked Needs reconnect" in result.error["message"], result.error

@@ -40,6 +40,8 @@ def test_leadership_lands_on_the_success_criteria(staffed):
     assert values["30 integrations Available"] == "—"          # no history: no forecast date
     assert values["Available integrations (target 30)"] == "11 / 30"   # built before the Hub
     assert values["nothing to measure yet"] == "n/a"                   # nobody planned anything yet
+    # criterion 3 counts integrations (the 11 built before the Hub: ActiveCampaign's actions all run)
+    assert values["Available integrations whose actions all run"].endswith("/ 11")
     assert any(c.value == "No integration was planned in the last 90 days." for c in at.caption)
     assert any("Not enough history yet" in i.value for i in at.info)
     assert [t.label.split(" · ")[0] for t in at.tabs] == ["1", "1", "2", "3", "4", "5", "6"]

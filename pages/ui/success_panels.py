@@ -15,8 +15,9 @@ from services.success.report import Report
 SHORT = {1: "Top 10 implemented and tested", 2: "OAuth / API-key flows working", 3: "Node executors",
          4: "Upvotes inform build priority", 5: "Guides published", 6: "30+ integrations available"}
 # The metric's label: what the number counts (share criteria say "x of n <noun>").
-NOUN = {2: "Available integrations", 3: "catalog actions", 4: "integrations planned",
-        5: "Available integrations with a published guide", 6: "Available integrations (target 30)"}
+NOUN = {2: "Available integrations", 3: "Available integrations whose actions all run",
+        4: "integrations planned", 5: "Available integrations with a published guide",
+        6: "Available integrations (target 30)"}
 COLUMNS = {
     "rank": st.column_config.NumberColumn("Rank", format="#%d"), "slug": None,
     "name": "Integration", "status": "Status", "checklist": "Checked against",
@@ -28,6 +29,7 @@ COLUMNS = {
     "sandbox_only": st.column_config.CheckboxColumn("Sandbox only"),
     "counted": st.column_config.CheckboxColumn("Counted"),
     "with_executor": st.column_config.NumberColumn("With executor"),
+    "runs": st.column_config.CheckboxColumn("Counted"),
     "top_when_planned": st.column_config.CheckboxColumn("Top when planned"),
     "planned_at": st.column_config.DatetimeColumn("Planned", format="YYYY-MM-DD"),
     "published_at": st.column_config.DatetimeColumn("Published", format="YYYY-MM-DD"),

@@ -29,6 +29,7 @@ def _when(value: datetime | None) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from services.connect.connections import find_organization, list_connections
+    from services.connect.status import status_label
 
     with session_scope() as s:
         org_id = find_organization(s, args.org).id if args.org else None
@@ -37,11 +38,12 @@ def cmd_list(args: argparse.Namespace) -> int:
              "status": r.status, "sandbox": r.sandbox, "secret": r.secret_hint or "", "created_by": r.created_by or "",
              "last_refreshed": _when(r.last_refreshed_at), "expires": _when(r.expires_at),
              "last_test": _when(r.last_checked_at)} for r in rows]
-    if args.format == "json":
+    if args.format == "json":     # scripts get the stored value (needs_reauth); people the label
         print(json.dumps(data, indent=2))
     else:
-        print(table(data, ["id", "organization", "service", "auth", "status", "sandbox", "secret", "created_by",
-                           "last_refreshed", "expires", "last_test"]))
+        shown = [{**d, "status": status_label(str(d["status"]))} for d in data]
+        print(table(shown, ["id", "organization", "service", "auth", "status", "sandbox", "secret", "created_by",
+                            "last_refreshed", "expires", "last_test"]))
     return 0
 
 

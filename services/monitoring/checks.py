@@ -25,6 +25,7 @@ from services.connect.outbound import Outbound
 from services.connect.refresh import token_auth
 from services.core import audit
 from services.core.errors import HubError, PermissionDenied
+from services.monitoring import wire
 from services.monitoring.alerts import evaluate_and_deliver
 from services.monitoring.diagnosis import Diagnosis, diagnose
 from services.monitoring.runs import TEST_ROLES, clean_ticket
@@ -67,7 +68,7 @@ def probe(connection_id: int, *, db_url: str | None = None, out: Outbound | None
           view: ConnectionView | None = None, flush: bool = True,
           stored: StoredConnection | None = None) -> CheckResult:
     """Run the integration's credential check with the stored credential; never raises for a provider error."""
-    out = out or Outbound()
+    out, recorder = wire.recording(out)    # the token refresh and consumed 401s are listed too
     if view is None:
         with session_scope(db_url) as s:
             view = get_connection(s, connection_id)
@@ -96,8 +97,10 @@ def probe(connection_id: int, *, db_url: str | None = None, out: Outbound | None
             client.close()
             if flush and client.log is not None:
                 client.log.flush()
-    requests = [e.as_dict() for e in client.exchanges] if client else []
-    diagnosis = diagnose(error, service_name=spec.name, auth_type=view.auth_type)
+        recorder.shutdown()
+    requests = wire.merge([e.as_dict() for e in client.exchanges] if client else [], recorder.calls,
+                          client.secrets if client else None)
+    diagnosis = diagnose(error, service_name=spec.name, auth_type=view.auth_type, sent=bool(recorder.calls))
     if diagnosis is not None:
         summary = diagnosis.headline
     elif skipped:
@@ -127,7 +130,8 @@ def apply_to_connection(session: Session, result: CheckResult) -> tuple[str, str
         return None
     before = row.status
     row.last_checked_at = utcnow()
-    row.last_error = None if result.ok else result.summary
+    if result.ok or before not in ("needs_reauth", "revoked"):   # else nothing was sent: keep the cause
+        row.last_error = None if result.ok else result.summary
     row.status = next_status(row.status, result)
     return before, row.status
 

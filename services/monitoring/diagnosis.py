@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from services.connect.status import status_label
+
 CATEGORY_LABELS = {"auth": "Authentication", "rate_limit": "Rate limit", "validation": "Invalid input",
                    "not_found": "Not found", "provider": "Provider error", "network": "Network"}
 KEY_AUTH = ("api_key", "webhook")
@@ -39,11 +41,21 @@ def _reauth(error: dict[str, Any]) -> bool:
     return error.get("status") is None and any(w in text for w in ("reconnect", "revoked", "invalid_grant"))
 
 
-def _auth(name: str, auth_type: str, error: dict[str, Any]) -> tuple[str, str]:
+def _auth(name: str, auth_type: str, error: dict[str, Any], sent: bool | None) -> tuple[str, str]:
     status = error.get("status")
     if _reauth(error):
         text = str(error.get("message")).lower()
-        if ("was revoked" in text or "is revoked" in text) and "refresh" not in text:
+        revoked = any(w in text for w in ("was revoked", "is revoked", "marked revoked")) and "refresh" not in text
+        if sent is False:    # the connection was already marked: the Hub called nothing this time
+            if revoked:
+                return (f"Nothing was sent: the {name} connection was revoked",
+                        "Send the customer the reconnect steps; nothing can be called until they approve access "
+                        "again.")
+            return (f"Nothing was sent: the {name} connection is marked {status_label('needs_reauth')}",
+                    f"{name} refused its refresh token earlier, so the Hub stopped calling with this connection "
+                    "until the customer reconnects. Use Reconnect on the Connections page, or ask the customer to "
+                    "reconnect in Layers.")
+        if revoked:
             return (f"The {name} connection was revoked: ask the customer to reconnect",
                     "Send the customer the reconnect steps; nothing can be called until they approve access again.")
         return ("The access token expired and refreshing it failed: ask the customer to reconnect",
@@ -63,8 +75,10 @@ def _auth(name: str, auth_type: str, error: dict[str, Any]) -> tuple[str, str]:
             "The key may have been deleted or regenerated. Ask the customer for a new key and update the connection.")
 
 
-def diagnose(error: dict[str, Any] | None, *, service_name: str, auth_type: str = "api_key") -> Diagnosis | None:
-    """The plain-words diagnosis of a structured error (None when there is no error)."""
+def diagnose(error: dict[str, Any] | None, *, service_name: str, auth_type: str = "api_key",
+             sent: bool | None = None) -> Diagnosis | None:
+    """The plain-words diagnosis of a structured error (None when there is no error). ``sent``: whether any
+    HTTP request went out (a token refresh included); None when unknown."""
     if not error:
         return None
     name = service_name
@@ -73,7 +87,7 @@ def diagnose(error: dict[str, Any] | None, *, service_name: str, auth_type: str 
     provider = error.get("provider_message")
     message = str(error.get("message") or "")
     if category == "auth":
-        headline, advice = _auth(name, auth_type, error)
+        headline, advice = _auth(name, auth_type, error, sent)
     elif category == "rate_limit":
         retry = error.get("retry_after")
         wait = f"retry in {seconds(retry)}" if retry is not None else "retry in a minute"

@@ -8,7 +8,7 @@ confirmation that names the customer account; these rules are enforced here, not
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +22,12 @@ from services.connect.connections import get_connection
 from services.connect.outbound import Outbound
 from services.core import audit
 from services.core.errors import InvalidInput, PermissionDenied
+from services.monitoring import wire
 from services.monitoring.alerts import evaluate_and_deliver
 from services.monitoring.diagnosis import Diagnosis, diagnose
 from services.people.staff import Staff
 from services.runtime.executors.context import RunResult
-from services.runtime.executors.run import run_action
+from services.runtime.executors.run import load_connections, run_action
 
 TEST_ROLES = frozenset({"support", "engineer", "admin"})
 LIVE_ROLES = frozenset({"engineer", "admin"})
@@ -72,9 +73,16 @@ def run_test(connection_id: int, action: str, inputs: dict[str, Any], *, staff: 
             raise PermissionDenied("live mode changes the customer's account: only engineers and admins may use it")
         if (confirm_account or "").strip().casefold() != view.organization.casefold():
             raise InvalidInput(f"live mode: type the customer account name ({view.organization}) to confirm")
-    result = run_action(connection_id, action, inputs, mode=mode, db_url=db_url, out=out)
+    recorded, recorder = wire.recording(out)   # the token refresh and consumed 401s are listed too
+    try:
+        result = run_action(connection_id, action, inputs, mode=mode, db_url=db_url, out=recorded)
+    finally:
+        recorder.shutdown()
+    result = replace(result, requests=wire.merge(result.requests, recorder.calls,
+                                                  _secrets(connection_id, db_url) if recorder.calls else None))
     spec = load_catalog().get(view.integration_slug)
-    diagnosis = diagnose(result.error, service_name=spec.name, auth_type=view.auth_type)
+    diagnosis = diagnose(result.error, service_name=spec.name, auth_type=view.auth_type,
+                         sent=bool(recorder.calls))
     record = {"kind": "action", **result.as_dict(), "summary": _summary(result, diagnosis, spec.name),
               "advice": diagnosis.advice if diagnosis else None}
     with session_scope(db_url) as s:
@@ -90,6 +98,12 @@ def run_test(connection_id: int, action: str, inputs: dict[str, Any], *, staff: 
         run_id = run.id
     evaluate_and_deliver(connection_ids=[connection_id], actor=staff.email, db_url=db_url, out=out)
     return Outcome(result, diagnosis, run_id)
+
+
+def _secrets(connection_id: int, db_url: str | None) -> dict[str, Any]:
+    """The connection's secret values, to scrub from what the recorder saw below the client."""
+    stored = load_connections([connection_id], db_url=db_url).get(connection_id)
+    return dict(stored.secrets) if stored else {}
 
 
 def _summary(result: RunResult, diagnosis: Diagnosis | None, name: str) -> str:

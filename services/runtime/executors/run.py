@@ -21,6 +21,7 @@ from services.catalog.spec import placeholders
 from services.connect.checks import base_url_for, static_auth
 from services.connect.outbound import Outbound
 from services.connect.refresh import token_auth
+from services.connect.status import status_label
 from services.connect.store import read_secrets
 from services.core.errors import HubError, InvalidInput, NotFound
 from services.runtime.call_log import call_log
@@ -82,7 +83,7 @@ def connection_client(connection_id: int, *, mode: str = "test", action: str | N
             raise NotFound(f"connection {connection_id} not found")
     spec = load_catalog().get(stored.slug)
     if stored.status in ("revoked", "needs_reauth"):
-        raise ReauthRequired(f"{spec.name} connection #{stored.id} is {stored.status.replace('_', ' ')}: "
+        raise ReauthRequired(f"{spec.name} connection #{stored.id} is marked {status_label(stored.status)}: "
                              "ask the customer to reconnect")
     secrets, config, sandbox = stored.secrets, stored.config, stored.sandbox
     base_url = base_url_for(spec, config, sandbox_connection=sandbox, out=out, override=stored.base_url) or ""
