@@ -1,10 +1,9 @@
 import streamlit as st
 
-from pages.ui import current_staff, unit_of_work
+from pages.ui import cached_read, current_staff, unit_of_work
 from pages.ui import priorities_panels as panels
 from services.core.csv_export import frame_to_csv
-from services.demand import charts, ranking
-from services.demand import requesters as demand
+from services.demand import charts, ranking, requesters
 
 me = current_staff()
 can_edit = me.role in ranking.SETTINGS_ROLES
@@ -13,13 +12,15 @@ st.title("Priorities")
 f1, f2, f3, f4, f5 = st.columns([2, 2, 2, 3, 1.4], vertical_alignment="bottom")
 include_built = f5.toggle("Include built", key="include_built")
 with unit_of_work() as session:
-    settings = ranking.current_settings(session)
-    ranked = ranking.rank(session, include_built=include_built, settings=settings)
+    version = ranking.data_version(session)        # one cheap statement; the reads below come from the cache
+settings = cached_read(version, ranking.current_settings)
+demand = cached_read(version, ranking.load_demand)
+ranked = ranking.rank_demand(demand, settings, include_built=include_built)
 st.caption(f"Unbuilt integrations ranked by score = Σ upvotes × tier weight · ranking settings "
            f"**version {settings.version}** · Top: ≥ {settings.top_upvotes} upvotes or ≥ {settings.high_tier_min} "
            f"high-tier upvoter ({', '.join(settings.high_tiers)}); Medium: ≥ {settings.medium_upvotes} upvotes")
 
-frame = panels.ranking_frame(ranked)
+frame = panels.ranking_frame(ranked, ranking.reasons(demand, settings))
 categories = f1.multiselect("Category", sorted(frame["category"].unique()), key="pri_category")
 buckets = f2.multiselect("Bucket", list(ranking.BUCKETS), key="pri_bucket")
 statuses = f3.multiselect("Status", sorted(frame["status"].unique()), key="pri_status")
@@ -39,21 +40,19 @@ selected = shown.iloc[event.selection.rows]["slug"].tolist() if event.selection.
 if selected:
     if can_edit:
         panels.plan_panel(me, selected, frame)
-    panels.who_asked(selected[0], frame)
+    panels.who_asked(selected[0], frame, version)
 
 st.subheader("Charts")
 c1, c2 = st.columns([3, 2])
 with c1:
     top_n = st.slider("Top N by score", 3, max(3, min(30, len(frame))), min(10, max(3, len(frame))), key="pri_top_n")
     order = frame.head(top_n)
-    with unit_of_work() as session:
-        tier_rows = ranking.score_by_tier(session, order["slug"].tolist(), settings)
+    tier_rows = cached_read(version, ranking.score_by_tier, order["slug"].tolist(), settings)
     st.plotly_chart(charts.score_by_tier(tier_rows, order["integration"].tolist()), width="stretch", key="tier_chart")
 with c2:
     st.plotly_chart(charts.bucket_counts(shown["bucket"].tolist()), width="stretch", key="bucket_chart")
 weekly_slugs = selected or frame.head(5)["slug"].tolist()
-with unit_of_work() as session:
-    weekly = demand.weekly_upvotes(session, weekly_slugs)
+weekly = cached_read(version, requesters.weekly_upvotes, weekly_slugs)
 st.caption("Upvotes per week for the selected integrations" if selected else
            "Upvotes per week for the top 5 (select rows to choose others)")
 st.plotly_chart(charts.weekly_upvotes(weekly), width="stretch", key="weekly_chart")
@@ -61,6 +60,8 @@ st.plotly_chart(charts.weekly_upvotes(weekly), width="stretch", key="weekly_char
 st.divider()
 left, right = st.columns(2)
 with left:
-    panels.settings_panel(me, settings, can_edit)
+    edited = panels.settings_panel(me, settings, demand.tiers, can_edit)
 with right:
     panels.import_panel(me, can_edit)
+if edited is not None:
+    panels.settings_preview(ranking.preview(demand, settings, edited, include_built=include_built), settings)

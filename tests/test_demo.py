@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from db.models import ChecklistItem, Integration, Organization, StaffUser, Upvote, User
+from db.models import ChecklistItem, Integration, Organization, StaffUser, Tier, Upvote, User
 from db.session import session_scope
 from services import demo
 from services.core.errors import InvalidInput
@@ -104,3 +104,23 @@ def test_every_integration_with_actions_and_a_sandbox_has_one_demo_connection(da
                 assert (expires_at is not None) == catalog.get(slug).auth.token_expires, slug
     finally:
         databases.drop(url)
+
+
+def test_default_demo_puts_a_minority_in_top_and_most_customers_on_free_or_starter(session, db_url):
+    """Issue 14, PM: the default demo put 41 of 46 unbuilt integrations in Top (12,000 upvotes put 25 over the
+    50-upvote line, and with 7% of organizations on Agency/Enterprise almost every integration had a high-tier
+    upvoter). A realistic mix: most customers on Free/Starter, a few high-tier ones asking for mainstream tools."""
+    from services.demand import ranking
+
+    demo.seed_demo(session, seed=7, as_of=AS_OF)
+    session.commit()
+    tiers = dict(session.execute(select(Tier.slug, func.count()).join(Organization, Organization.tier_id == Tier.id)
+                                 .group_by(Tier.slug)).all())
+    assert tiers.get("free", 0) + tiers.get("starter", 0) >= 0.8 * sum(tiers.values()), tiers
+    assert tiers.get("enterprise", 0) >= 1 and tiers.get("agency", 0) >= 1, tiers
+    ranked = ranking.rank(session)
+    settings = ranking.current_settings(session)
+    top = [r for r in ranked if r.bucket == "Top"]
+    assert 5 <= len(top) <= 12, [(r.slug, r.upvotes, r.high_tier_users) for r in top]
+    assert any(r.upvotes < settings.top_upvotes for r in top), "no integration is Top for its high-tier users"
+    assert {r.bucket for r in ranked} == {"Top", "Medium", "Low"}

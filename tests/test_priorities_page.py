@@ -174,3 +174,93 @@ def test_who_asked_shows_no_literal_none(page_db):
     at.run()
     users = at.dataframe[1].value
     assert not users.isna().any().any(), users.columns[users.isna().any()].tolist()
+
+
+def preview_table(at):
+    """The preview's table (a read-only dataframe has no key in AppTest): the one with a "move" column."""
+    return next((d.value for d in at.dataframe if "move" in d.value.columns), None)
+
+
+def test_preview_shows_rank_moves_and_bucket_changes_then_save_saves(page_db, session):
+    """Issue 14, PM: see the effect of an edit before saving it (old → new rank and bucket), then save."""
+    at = open_priorities("pm")
+    at.number_input(key="w_enterprise").set_value(10.0)      # Pipedrive: 3 enterprise × 10 = 30 > Zoho's 25
+    at.number_input(key="t_top").set_value(25)               # Zoho CRM's 25 upvotes reach Top
+    at.button(key="settings_preview").click().run()
+    assert not at.exception, at.exception
+    preview = preview_table(at).set_index("integration")
+    assert preview.loc["Pipedrive", "rank"] == "2 → 1" and preview.loc["Pipedrive", "move"] == "▲ 1"
+    assert preview.loc["Pipedrive", "bucket"] == "Top"
+    assert preview.loc["Zoho CRM", "rank"] == "1 → 2" and preview.loc["Zoho CRM", "bucket"] == "Medium → Top"
+    assert preview.loc["Zoho CRM", "score"] == "25.0 → 25.0"
+    assert len(preview) == 2                                  # only what moves
+    assert any("Top 1 → 2" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert ranking.current_settings(session).version == 1    # a preview saves nothing
+    assert list(table(at)["integration"][:2]) == ["Zoho CRM", "Pipedrive"]     # the table is still version 1
+    [b for b in at.button if b.label == "Save as new version"][0].click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Ranking settings version 2 saved"]
+    assert list(table(at)["integration"][:2]) == ["Pipedrive", "Zoho CRM"]
+    assert preview_table(at) is None                          # saved: nothing left to preview
+
+
+def test_preview_of_a_bad_edit_names_the_field_and_of_no_edit_says_so(page_db):
+    at = open_priorities("pm")
+    at.button(key="settings_preview").click().run()
+    assert any("nothing would change" in i.value for i in at.info)
+    at.number_input(key="t_medium").set_value(80)
+    at.button(key="settings_preview").click().run()
+    assert any("medium threshold (80) must not exceed the top threshold (50)" in e.value for e in at.error)
+
+
+def test_table_says_why_each_integration_is_in_its_bucket(page_db):
+    """Issue 14, PM: show why each is Top (upvotes, or which high-tier users)."""
+    at = open_priorities("pm")
+    why = table(at).set_index("integration")["why"]
+    assert why["Pipedrive"] == "3 high-tier users: 3 Enterprise (3 upvotes)"
+    assert why["Zoho CRM"] == "25 upvotes (20–49)"
+    assert why["Copper"] == "4 upvotes (under 20)"
+    assert list(at.dataframe(key="priorities_table").proto.column_order)[:5] == [
+        "integration", "score", "upvotes", "bucket", "why"]
+
+
+def test_reruns_use_cached_reads_and_changes_made_elsewhere_show_at_once(page_db, session, capsys):
+    """Issue 14: the page ran the same queries on every rerun (three sessions); now one cheap fingerprint is read
+    and the ranking, settings and charts come from the cache, until anything they read changes, whoever changed
+    it (here the CLI, an import and a status move made outside the page)."""
+    from sqlalchemy import Engine, event
+
+    from services.demand.planning import move_status
+    from services.demand.upvote_import import import_upvotes
+
+    at = open_priorities("pm")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        at.run()
+        cached = list(statements)
+        assert not [s for s in cached if "integration_week_stats" in s or "ranking_settings.weights" in s
+                    or "integrations.category" in s], cached
+
+        assert main(["weights", "set", "free=2"]) == 0                       # another person, the CLI
+        capsys.readouterr()
+        at.run()
+        assert "version 2" in at.caption[0].value
+        assert table(at).set_index("integration").loc["Zoho CRM", "score"] == 50.0
+
+        import_upvotes(session, b"integration,user_email,user_name,organization,tier\n"
+                                b"copper,new.one@acme.example,New One,Acme,free\n", actor="pm@layers.example")
+        session.commit()
+        at.run()
+        assert table(at).set_index("integration").loc["Copper", "upvotes"] == 5
+
+        move_status(session, actor="pm@layers.example", slug="copper", to_status="planned")
+        session.commit()
+        at.run()
+        assert table(at).set_index("integration").loc["Copper", "status"] == "planned"
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)

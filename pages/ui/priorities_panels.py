@@ -1,29 +1,31 @@
-"""Parts of the Priorities page: the table's shape, who asked, planning, settings and import."""
+"""Parts of the Priorities page: the table's shape, who asked, planning, settings (with a preview) and import."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from pages.ui import flash, unit_of_work
-from services.core.errors import HubError
+from pages.ui import cached_read, flash, unit_of_work
+from services.core.errors import HubError, InvalidInput
 from services.core.text import blank_missing, plural
 from services.demand import ranking
 from services.demand import requesters as demand
 from services.demand.upvote_import import ImportRejected, import_upvotes
 from services.people.staff import Staff
 
-COLUMNS = ["rank", "integration", "category", "status", "bucket", "score", "upvotes", "users", "organizations",
-           "high_tier_users"]
+COLUMNS = ["rank", "integration", "category", "status", "bucket", "why", "score", "upvotes", "users",
+           "organizations", "high_tier_users"]
 # What the table shows, in order: on a phone (390 px) the pinned name, Score and Upvotes fit; the rest scrolls.
-TABLE_ORDER = ["integration", "score", "upvotes", "bucket", "rank", "status", "category", "users", "organizations",
-               "high_tier_users"]
+TABLE_ORDER = ["integration", "score", "upvotes", "bucket", "why", "rank", "status", "category", "users",
+               "organizations", "high_tier_users"]
 COLUMN_CONFIG = {
     "rank": st.column_config.NumberColumn("Rank", width="small"),
     "integration": st.column_config.TextColumn("Integration", pinned=True),
     "category": st.column_config.TextColumn("Category"),
     "status": st.column_config.TextColumn("Status"),
     "bucket": st.column_config.TextColumn("Bucket", width="small"),
+    "why": st.column_config.TextColumn("Why", width="large",
+                                       help="Upvotes against the bucket thresholds, and which high-tier users asked"),
     "score": st.column_config.NumberColumn("Score", format="%.1f", help="Σ upvotes × tier weight"),
     "upvotes": st.column_config.NumberColumn("Upvotes"),
     "users": st.column_config.NumberColumn("Users"),
@@ -32,8 +34,17 @@ COLUMN_CONFIG = {
 }
 
 
-def ranking_frame(ranked: list[ranking.RankedIntegration]) -> pd.DataFrame:
-    rows = [{**r.as_dict(), "integration": r.name} for r in ranked]
+PREVIEW_CONFIG = {
+    "integration": st.column_config.TextColumn("Integration"),
+    "rank": st.column_config.TextColumn("Rank: now → edit"),
+    "move": st.column_config.TextColumn("Move", width="small"),
+    "bucket": st.column_config.TextColumn("Bucket: now → edit"),
+    "score": st.column_config.TextColumn("Score: now → edit"),
+}
+
+
+def ranking_frame(ranked: list[ranking.RankedIntegration], why: dict[str, str]) -> pd.DataFrame:
+    rows = [{**r.as_dict(), "integration": r.name, "why": why.get(r.slug, "")} for r in ranked]
     return pd.DataFrame(rows, columns=["slug", *COLUMNS])
 
 
@@ -52,11 +63,10 @@ def filter_frame(frame: pd.DataFrame, categories: list[str], buckets: list[str],
     return shown.reset_index(drop=True)
 
 
-def who_asked(slug: str, frame: pd.DataFrame) -> None:
+def who_asked(slug: str, frame: pd.DataFrame, version: object) -> None:
     name = frame.loc[frame["slug"] == slug, "integration"].iloc[0]
-    with unit_of_work() as session:
-        users, total = demand.requesting_users(session, slug, limit=500)
-        orgs = demand.requesting_organizations(session, slug)
+    users, total = cached_read(version, demand.requesting_users, slug, limit=500)
+    orgs = cached_read(version, demand.requesting_organizations, slug)
     st.subheader(f"Who asked for {name}")
     left, right = st.columns([3, 2])
     with left:
@@ -93,10 +103,14 @@ def plan_panel(me: Staff, selected: list[str], frame: pd.DataFrame) -> None:
                 st.rerun()
 
 
-def settings_panel(me: Staff, settings: ranking.Settings, can_edit: bool) -> None:
+def settings_panel(me: Staff, settings: ranking.Settings, tiers: dict[str, str],
+                   can_edit: bool) -> ranking.Settings | None:
+    """The weights and thresholds form. Returns the edited settings while the form holds edits not yet saved
+    (the page previews them), else None."""
     st.subheader("Weights and thresholds")
     st.caption(f"Version {settings.version}, set by {settings.created_by}. Every change makes a new version "
-               "and an audit entry." + ("" if can_edit else " Only product managers and admins can change them."))
+               "and an audit entry. Preview shows what an edit would change in the ranking before you save it."
+               + ("" if can_edit else " Only product managers and admins can change them."))
     with st.form("ranking_settings"):
         cols = st.columns(len(settings.weights))
         weights = {tier: cols[i].number_input(tier, min_value=0.0, max_value=1000.0, step=0.5,
@@ -111,7 +125,11 @@ def settings_panel(me: Staff, settings: ranking.Settings, can_edit: bool) -> Non
                                    key="t_high_min", disabled=not can_edit)
         high = st.multiselect("High tiers", list(settings.weights), default=list(settings.high_tiers),
                               key="t_high", disabled=not can_edit)
-        saved = st.form_submit_button("Save as new version", type="primary", disabled=not can_edit)
+        b1, b2 = st.columns(2)
+        previewed = b1.form_submit_button("Preview changes", key="settings_preview", disabled=not can_edit,
+                                          icon=":material/compare_arrows:", width="stretch")
+        saved = b2.form_submit_button("Save as new version", type="primary", disabled=not can_edit,
+                                      width="stretch")
     flash.show("settings")
     if saved:
         try:
@@ -128,6 +146,43 @@ def settings_panel(me: Staff, settings: ranking.Settings, can_edit: bool) -> Non
             else:
                 flash.set("info", "Nothing changed", where="settings")
             st.rerun()
+        return None
+    if not can_edit:
+        return None
+    try:
+        edited = ranking.edited_settings(settings, tiers, weights=weights, top_upvotes=int(top),
+                                         medium_upvotes=int(medium), high_tier_min=int(high_min), high_tiers=high)
+    except InvalidInput as exc:
+        if previewed:
+            st.error(str(exc))
+        return None
+    if edited == settings:
+        if previewed:
+            st.info("These are the settings in force: nothing would change.")
+        return None
+    return edited
+
+
+def settings_preview(preview: ranking.Preview, settings: ranking.Settings) -> None:
+    """The ranking with the edited settings beside the one in force: every integration that would move."""
+    st.subheader(f"Preview: your edit against version {settings.version}")
+    before, after = preview.buckets_before, preview.buckets_after
+    buckets = ", ".join(f"{b} {before[b]} → {after[b]}" if before[b] != after[b] else f"{b} {before[b]}"
+                        for b in ranking.BUCKETS)
+    moved = sum(1 for c in preview.changes if c.moved)
+    rebucketed = sum(1 for c in preview.changes if c.old_bucket != c.new_bucket)
+    st.caption(f"Not saved yet. {plural(moved, 'integration')} would change rank and "
+               f"{plural(rebucketed, 'integration')} bucket · buckets: {buckets}. "
+               "Save as new version to apply it.")
+    if not preview.changes:
+        st.info("The edit changes scores but no rank or bucket.")
+        return
+    rows = [{"integration": c.name, "rank": f"{c.old_rank} → {c.new_rank}",
+             "move": f"▲ {c.moved}" if c.moved > 0 else f"▼ {-c.moved}" if c.moved < 0 else "–",
+             "bucket": c.new_bucket if c.old_bucket == c.new_bucket else f"{c.old_bucket} → {c.new_bucket}",
+             "score": f"{c.old_score:,.1f} → {c.new_score:,.1f}"} for c in preview.changes]
+    st.dataframe(pd.DataFrame(rows), key="settings_preview_table", hide_index=True, width="stretch",
+                 column_config=PREVIEW_CONFIG, height=min(420, 38 + 35 * len(rows)))
 
 
 def import_panel(me: Staff, can_edit: bool) -> None:

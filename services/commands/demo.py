@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     seed.add_argument("--orgs", type=non_negative_int, default=150, help="organizations (default 150)")
     seed.add_argument("--users", type=non_negative_int, default=None,
                       help="users (default: max(20 x orgs, upvotes / 2))")
-    seed.add_argument("--upvotes", type=non_negative_int, default=12_000, help="upvotes (default 12000)")
+    seed.add_argument("--upvotes", type=non_negative_int, default=1_400,
+                      help="upvotes (default 1400: services.demo.DEFAULT_UPVOTES)")
     seed.add_argument("--seed", type=int, default=7, help="random seed; same seed, same data (default 7)")
     seed.add_argument("--as-of", type=iso_date, default=None,
                       help="date the history ends (default today); fix it for byte-identical data")
