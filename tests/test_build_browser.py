@@ -120,8 +120,9 @@ def test_the_selection_follows_the_integration_after_a_status_move(server, brows
         page.locator(f".st-key-open_{slug}").get_by_role("button").click()
         expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30_000)
         idle(page)
-        page.get_by_text("Step 1 · Research & Documentation").click()
-        step = page.get_by_test_id("stExpander").filter(has_text="Step 1 · Research & Documentation")
+        # "—": the checklist's section, not a blocked move's list of open items (issue 14)
+        page.get_by_text("Step 1 · Research & Documentation —").click()
+        step = page.get_by_test_id("stExpander").filter(has_text="Step 1 · Research & Documentation —")
         boxes = step.get_by_test_id("stCheckbox")
         expect(boxes.first).to_be_visible(timeout=30_000)
         for n in range(boxes.count()):
@@ -140,7 +141,10 @@ def test_the_selection_follows_the_integration_after_a_status_move(server, brows
         page.screenshot(path=str(SHOTS / "tracker-after-move.png"))
 
         # the next change on the page acts on the same integration
-        page.get_by_role("combobox", name="Change status: move to").click()
+        move_to = page.get_by_role("combobox", name="Change status: move to")
+        move_to.scroll_into_view_if_needed()         # (a click that has to scroll first lands before it settles)
+        page.wait_for_timeout(300)
+        move_to.click()
         page.get_by_role("option", name="planned", exact=True).click()
         idle(page)
         expect(page.get_by_role("heading", name=name)).to_be_visible()

@@ -91,10 +91,13 @@ def test_engineer_sees_what_a_move_needs_and_cannot_skip_it(staffed):
     staffed.scalar(select(Integration).where(Integration.slug == "hubspot")).status = "planned"
     staffed.commit()
     at = signed_in("engineer", tracker_view="Integration", tracker_slug="hubspot")
-    assert at.selectbox(key="move_to_hubspot").value == "building"
-    assert "Moving to **building** needs 5 more item(s)" in at.error[0].value
-    assert "Review integration's API documentation" in at.error[0].value
-    assert at.button(key="move_hubspot").disabled
+    # building is not offered (issue 14): it is shown as blocked, with its open items per step
+    assert at.selectbox(key="move_to_hubspot").options == ["requested"]
+    assert at.selectbox(key="move_to_hubspot").value is None
+    blocked = next(e for e in at.expander if e.label == "building is blocked: 5 items open")
+    assert "Step 1 · Research & Documentation: 5 items open: Review integration's API documentation" in \
+        blocked.markdown[0].value
+    assert not [b for b in at.button if b.key == "move_hubspot"]
     assert not [t for t in at.text_input if t.key and t.key.startswith("override_")]   # admins only
 
 

@@ -105,8 +105,12 @@ def test_staff_table_shows_a_save_at_once(staffed):
     assert [s.value for s in at.success] == ["Saved new.pm@layers.example as pm"]
     table = at.dataframe[0].value
     assert table.set_index("email").loc["new.pm@layers.example", "role"] == "pm"
-    at.selectbox(key="staff_role").select("engineer")
-    at.button[0].click().run()
+    # a role is changed by picking the person in the table (issue 14, admin)
+    row = int((table.reset_index(drop=True)["email"] == "new.pm@layers.example").idxmax())
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    next(s for s in at.selectbox if s.key and s.key.startswith("staff_role_of_")).select("engineer")
+    next(b for b in at.button if b.key and b.key.startswith("staff_save_")).click().run()
     assert at.dataframe[0].value.set_index("email").loc["new.pm@layers.example", "role"] == "engineer"
 
 

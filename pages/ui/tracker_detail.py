@@ -63,8 +63,6 @@ def show(me: Staff, can_edit: bool) -> None:
     st.markdown("#### Review list" if integration.existing else "#### Checklist")
     for step in steps:
         tracker_items.step_section(me, slug, step, can_edit, staff_names)
-    if can_edit:
-        tracker_items.item_form(me, slug, steps)
     if integration.existing:
         tracker_items.findings(me, slug, can_edit)
     with st.expander(f"History ({len(history)})", icon=":material/history:"):

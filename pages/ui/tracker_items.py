@@ -1,4 +1,5 @@
-"""Build tracker · the checklist steps (checkboxes, evidence, notes) and review findings."""
+"""Build tracker · the checklist steps: each item's checkbox with its note and link (or not-applicable reason) beside
+it, the evidence the Hub holds, and review findings."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from services.build.tracker import ItemView, StepView
 from services.core.errors import HubError
 from services.people.staff import Staff
 
-STATE_LABELS = {"done": "Done", "open": "Open", "not_applicable": "Not applicable"}
+OPEN_FORM = "tracker_item_form"     # "slug:key" of the item whose note form is open
 
 
 def _toggle(actor: str, slug: str, key: str, widget: str) -> None:
@@ -23,7 +24,7 @@ def _toggle(actor: str, slug: str, key: str, widget: str) -> None:
             tracker.tick(session, actor=actor, slug=slug, key=key, done=done)
     except HubError as exc:
         st.session_state[widget] = not done
-        flash.set("error", str(exc))
+        flash.set("error", str(exc), where=widget)
 
 
 def step_section(me: Staff, slug: str, step: StepView, can_edit: bool, names: dict[str, str]) -> None:
@@ -41,15 +42,30 @@ def step_section(me: Staff, slug: str, step: StepView, can_edit: bool, names: di
 
 
 def item_row(me: Staff, slug: str, item: ItemView, can_edit: bool, names: dict[str, str]) -> None:
-    widget = f"item:{slug}:{item.key}"
+    ids = f"{slug}:{item.key}"
+    widget = f"item:{ids}"
+    box, more = st.columns([12, 2], vertical_alignment="center") if can_edit else (st.container(), None)
     if item.state == "not_applicable":
         st.session_state[widget] = False
-        st.checkbox(f"~~{item.title}~~", key=widget, disabled=True)
+        box.checkbox(f"~~{item.title}~~", key=widget, disabled=True)
+        if more is not None:
+            more.button("Reopen", key=f"reopen:{ids}", icon=":material/undo:", type="tertiary", on_click=_save,
+                        args=(me.email, slug, item.key, "open"), help="It counts again for the steps' gates")
+        flash.show(widget)
         st.caption(f"Not applicable: {item.na_reason or 'no reason given'}")
         return
     st.session_state[widget] = item.state == "done"   # always what is stored (another person may have ticked)
-    st.checkbox(item.title, key=widget, disabled=not can_edit, on_change=_toggle,
-                args=(me.email, slug, item.key, widget))
+    box.checkbox(item.title, key=widget, disabled=not can_edit, on_change=_toggle,
+                 args=(me.email, slug, item.key, widget))
+    if more is not None:
+        # one button per row; the form opens under the row it belongs to (67 forms would slow every rerun)
+        more.button("Edit note" if item.note or item.link else "Note", key=f"evidence:{ids}",
+                    icon=":material/edit_note:", type="tertiary", on_click=_open_form, args=(ids,),
+                    help="Tick with a note or a link (pull request, document), or mark it not applicable")
+    flash.show(widget)
+    if more is not None and st.session_state.get(OPEN_FORM) == ids:
+        with st.container(border=True):
+            evidence_form(me, slug, item)
     meta = []
     if item.state == "done":
         meta.append(f":material/check: {names.get(item.by or '', item.by or '?')} · {when(item.at)}")
@@ -67,27 +83,42 @@ def item_row(me: Staff, slug: str, item: ItemView, can_edit: bool, names: dict[s
         st.caption(" · ".join(meta))
 
 
-def item_form(me: Staff, slug: str, steps: list[StepView]) -> None:
-    items = {i.key: i for s in steps for i in s.items}
-    with st.expander("Add a note or link, or mark an item not applicable", icon=":material/edit_note:"), \
-            st.form(f"item_form_{slug}", border=False):
-        key = st.selectbox("Item", list(items), format_func=lambda k: f"Step {items[k].step} · {items[k].title}",
-                           key=f"form_item_{slug}")
-        state = st.radio("State", list(STATE_LABELS), format_func=STATE_LABELS.get, horizontal=True,
-                         key=f"form_state_{slug}")
-        note = st.text_input("Note", key=f"form_note_{slug}")
-        link = st.text_input("Link (pull request, document)", key=f"form_link_{slug}")
-        reason = st.text_input("Reason (required for not applicable)", key=f"form_reason_{slug}")
-        if st.form_submit_button("Save item", type="primary"):
-            try:
-                with unit_of_work() as session:
-                    tracker.set_item(session, actor=me.email, slug=slug, key=key, state=state,
-                                     note=note or None, link=link or None, reason=reason or None)
-            except HubError as exc:
-                st.error(str(exc))
+def _open_form(ids: str) -> None:
+    """Note button callback: open this item's form (the one open form), or close it when it is open."""
+    st.session_state[OPEN_FORM] = None if st.session_state.get(OPEN_FORM) == ids else ids
+
+
+def evidence_form(me: Staff, slug: str, item: ItemView) -> None:
+    """The item's own note and link, saved with its tick; or a reason to mark it not applicable."""
+    ids = f"{slug}:{item.key}"
+    with st.form(f"evidence_form:{ids}", border=False):
+        st.text_input("Note", value=item.note or "", key=f"note:{ids}")
+        st.text_input("Link (pull request, document)", value=item.link or "", key=f"link:{ids}")
+        st.form_submit_button("Save note and link" if item.state == "done" else "Tick with note and link",
+                              type="primary", key=f"tick_with:{ids}", on_click=_save,
+                              args=(me.email, slug, item.key, "done"))
+        st.text_input("Or: reason it does not apply", key=f"reason:{ids}")
+        st.form_submit_button("Mark not applicable", key=f"na:{ids}", on_click=_save,
+                              args=(me.email, slug, item.key, "not_applicable"))
+
+
+def _save(actor: str, slug: str, key: str, state: str) -> None:
+    """Form callback (before the page is drawn, so the whole checklist shows the change): the item's state with
+    the note and link typed beside it; a refusal is shown under the item's row."""
+    ids = f"{slug}:{key}"
+    try:
+        with unit_of_work() as session:
+            if state == "done":
+                tracker.set_item(session, actor=actor, slug=slug, key=key, state="done",
+                                 note=st.session_state.get(f"note:{ids}", ""),
+                                 link=st.session_state.get(f"link:{ids}", ""))
             else:
-                flash.set("success", f"Saved “{items[key].title}”: {STATE_LABELS[state].lower()}")
-                st.rerun()
+                tracker.set_item(session, actor=actor, slug=slug, key=key, state=state,
+                                 reason=st.session_state.get(f"reason:{ids}"))
+    except HubError as exc:
+        flash.set("error", str(exc), where=f"item:{ids}")        # the form stays open to correct it
+    else:
+        st.session_state.pop(OPEN_FORM, None)
 
 
 def findings(me: Staff, slug: str, can_edit: bool) -> None:

@@ -11,6 +11,7 @@ outbox notification per upvoter. Step 7's guide items count only while the guide
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -54,6 +55,7 @@ class MissingItem:
     step: int
     step_title: str
     title: str
+    open: bool = True        # False: ticked, but it no longer counts (a guide item while the guide is not published)
 
 
 def missing_items(session: Session, slug: str, to_status: str) -> list[MissingItem]:
@@ -71,7 +73,8 @@ def missing_items(session: Session, slug: str, to_status: str) -> list[MissingIt
     def blocks(item: tracker.ItemView) -> bool:
         return item.state == "open" or (lapsed is not None and item.state == "done" and item.key in GUIDE_ITEMS)
     return [MissingItem(i.key, s.number, s.title,
-                        i.title if i.state == "open" else f"{i.title} (ticked, but the guide is {lapsed})")
+                        i.title if i.state == "open" else f"{i.title} (ticked, but the guide is {lapsed})",
+                        open=i.state == "open")
             for s in tracker.checklist(session, slug, with_evidence=False) if s.number in needed
             for i in s.items if i.key not in skip and blocks(i)]
 
@@ -83,6 +86,39 @@ def allowed_targets(integration: Integration) -> list[str]:
     if integration.status == "deprecated":
         return ["available"]
     return [s for s in PIPELINE if s != integration.status]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A status the integration may move to next; a forward move with open items is blocked by them."""
+    status: str
+    forward: bool
+    missing: list[MissingItem]
+
+    @property
+    def reachable(self) -> bool:
+        return not self.missing
+
+
+def targets(session: Session, integration: Integration) -> list[Target]:
+    """Every status of ``allowed_targets`` with what blocks it (nothing for backward moves), in pipeline order."""
+    found = []
+    for status in allowed_targets(integration):
+        forward = is_forward(integration.status, status)
+        found.append(Target(status, forward, missing_items(session, integration.slug, status) if forward else []))
+    return found
+
+
+def missing_by_step(missing: list[MissingItem]) -> list[str]:
+    """The refusal reasons as one line per step: "Step 2 · Node Configuration Schema: 3 items open: a; b; c"
+    (the testing checklist by its title; "not done" when a ticked guide item no longer counts)."""
+    lines = []
+    for (step, title), group in groupby(missing, key=lambda m: (m.step, m.step_title)):
+        items = list(group)
+        word = "open" if all(m.open for m in items) else "not done"
+        count = f"{len(items)} item{'s' if len(items) != 1 else ''} {word}"
+        lines.append(f"{f'Step {step} · ' if step <= 7 else ''}{title}: {count}: " + "; ".join(m.title for m in items))
+    return lines
 
 
 def is_forward(current: str, target: str) -> bool:

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEntry, Integration, Organization, Upvote, User
+from db.models import AuditEntry, Integration, Organization, StaffUser, Upvote, User
 from services.core.text import BLANK
 
 
@@ -37,15 +37,41 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def audit_entities(session: Session) -> list[str]:
+    """The entity types the audit log holds, sorted: the choices of the page's entity filter."""
+    return sorted(session.scalars(select(AuditEntry.entity_type).distinct()))
+
+
+def audit_entity_ids(session: Session, entity_type: str) -> list[str]:
+    """The ids the audit log holds for one entity type, sorted (numbers by value); none for entries without one."""
+    ids = session.scalars(select(AuditEntry.entity_id).where(AuditEntry.entity_type == entity_type,
+                                                               AuditEntry.entity_id.is_not(None)).distinct())
+    return sorted((i for i in ids if i), key=lambda i: (not i.isdigit(), int(i) if i.isdigit() else 0, i))
+
+
+def audit_entity_labels(session: Session, entity_type: str, ids: list[str]) -> dict[str, str]:
+    """How the entity filter names each id: a staff user by their email (their id alone says nothing); others as
+    they are."""
+    labels = {i: i for i in ids}
+    if entity_type == "staff_user":
+        numbers = [int(i) for i in ids if i.isdigit()]
+        for staff_id, email in session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(numbers))):
+            labels[str(staff_id)] = f"{email} ({staff_id})"
+    return labels
+
+
 def audit_frame(session: Session, *, limit: int = 500, entity_type: str | None = None,
-                actor: str | None = None) -> pd.DataFrame:
+                entity_id: str | None = None, actor: str | None = None) -> pd.DataFrame:
     """The audit log, newest first: ``changes`` as readable text ("status: planned → building"); ``before`` and
-    ``after`` in full as JSON text (or None), for the entry a person opens."""
+    ``after`` in full as JSON text (or None), for the entry a person opens. ``actor`` matches any part of the
+    actor, whatever the case; ``entity_id`` only with ``entity_type``."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if entity_type:
         query = query.where(AuditEntry.entity_type == entity_type)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
+        if entity_id:
+            query = query.where(AuditEntry.entity_id == entity_id)
+    if actor and actor.strip():
+        query = query.where(func.lower(AuditEntry.actor).contains(actor.strip().lower(), autoescape=True))
     return pd.DataFrame([
         {"when": a.created_at, "actor": a.actor, "action": a.action, "entity": a.entity_type,
          "entity_id": a.entity_id or BLANK, "changes": changes_text(a.before, a.after),

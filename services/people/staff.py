@@ -87,13 +87,28 @@ def outside_domains(email: str, staff_domains: tuple[str, ...]) -> bool:
     return bool(staff_domains) and domain not in staff_domains
 
 
+def domain_warning(session: Session, *, email: str, role: str, active: bool,
+                   staff_domains: tuple[str, ...]) -> str | None:
+    """Why a save deserves a confirmation, or None: it would give an address outside ``staff_domains`` an active
+    role it does not hold now (a new person, another role, or access again)."""
+    address = email.strip().lower()
+    if not active or not is_email(address) or not outside_domains(address, staff_domains):
+        return None          # (a bad address is refused by the save, naming the field)
+    row = session.scalar(select(StaffUser).where(StaffUser.email == address))
+    if row is not None and row.active and row.role == role:
+        return None
+    plural = "s" if len(staff_domains) > 1 else ""
+    return (f"{address} is outside the staff domain{plural} ({', '.join('@' + d for d in staff_domains)}): "
+            f"they can sign in only because an admin gives this exact address a role. Give them {role}?")
+
+
 def add_staff(session: Session, *, actor: str, email: str, role: str, name: str | None = None) -> Staff:
     """A new, active staff member (named after the address when no name is given); refuses an existing one."""
     address = email.strip().lower()
     row = session.scalar(select(StaffUser).where(StaffUser.email == address))
     if row is not None:
-        raise InvalidInput(f"{address} is already staff ({row.role}{'' if row.active else ', inactive'}); "
-                           "change the role with set-role")
+        raise InvalidInput(f"email: {address} is already staff ({row.role}{'' if row.active else ', inactive'}); "
+                           "change the role with set-role, or pick them in the Staff & roles table")
     return save_staff(session, actor=actor, email=address, name=name or address.split("@", 1)[0], role=role)
 
 
