@@ -24,6 +24,9 @@ from db.session import make_engine
 pytest_plugins = ["tests.credentials_support", "tests.executor_support"]   # shared fixtures (issues 5, 6)
 
 BACKEND = os.environ.get("HUB_TEST_BACKEND", "sqlite")
+# The suite's in-process servers handle inbound webhooks themselves, on both backends (the embedded runner); the
+# job-queue tests (tests/test_jobs_queue.py) set HUB_JOBS=queue and start real `layers-hub worker` processes.
+os.environ.setdefault("HUB_JOBS", "embedded")
 STRICT = os.environ.get("HUB_TEST_STRICT") == "1"
 OUTPUT_DIR = Path(__file__).parent / "output"
 
