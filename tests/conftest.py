@@ -73,6 +73,11 @@ def _admin_execute(sql: str) -> None:
 
 
 def _dispose(url: str) -> None:
+    from services.jobs.queue import close_deferrers
+    from services.runtime.pacing import close_shared
+
+    close_shared()        # the shared pacer's and the job deferrer's pools (issue 16)
+    close_deferrers()
     make_engine(url).dispose()
     make_engine.cache_clear()
 

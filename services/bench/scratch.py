@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from db.session import make_engine
+from services.jobs.queue import close_deferrers
+from services.runtime.pacing import close_shared
 
 
 @contextmanager
@@ -30,6 +32,8 @@ def scratch_database(base_url: str) -> Iterator[str]:
     try:
         yield url
     finally:
+        close_shared()       # pools of the shared pacer and the job deferrer point at the scratch database
+        close_deferrers()
         make_engine(url).dispose()
         make_engine.cache_clear()
         with admin.connect() as conn:

@@ -31,7 +31,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not queue.schema_applied(url):
         raise InvalidInput("the job queue's schema is missing: run `layers-hub db upgrade` first")
     assert tasks.JOBS_LOADED
-    queue.run_worker(url, queues=args.queues, concurrency=args.concurrency, name=args.name)
+    queue.run_worker(url, queues=args.queues, concurrency=args.concurrency, name=args.name,
+                     periodic=not args.no_periodic)
     return 0
 
 
@@ -56,6 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="comma-separated queues (webhooks, notify, maintenance; default all)")
     worker.add_argument("--concurrency", type=positive_int, default=4, help="jobs run at once (default 4)")
     worker.add_argument("--name", default=None, help="worker name in logs (default host:pid)")
+    worker.add_argument("--no-periodic", action="store_true",
+                        help="do not queue the periodic jobs from this worker (others do; benchmarks)")
     worker.set_defaults(func=cmd_worker)
     jobs = sub.add_parser("jobs", help="the job queue")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, parser_class=HubParser)

@@ -48,17 +48,18 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
     return len(stalled)
 
 
-def _register(app: App) -> App:
+def _register(app: App, *, periodic: bool = True) -> App:
     for j in JOBS.values():
         lock = j.name if j.exclusive else None
         retry: RetryStrategy | bool = (RetryStrategy(max_attempts=j.retries, exponential_wait=2) if j.retries
                                        else False)
         task = app.task(name=j.name, queue=j.queue, retry=retry, lock=lock, queueing_lock=lock)(j.func)
-        if j.cron:
+        if j.cron and periodic:
             app.periodic(cron=j.cron, periodic_id=j.name)(task)
     stalled = app.task(name=RETRY_STALLED, queue="maintenance", pass_context=True, lock=RETRY_STALLED,
                        queueing_lock=RETRY_STALLED)(retry_stalled_jobs)
-    app.periodic(cron="*/5 * * * * *", periodic_id=RETRY_STALLED)(stalled)
+    if periodic:
+        app.periodic(cron="*/5 * * * * *", periodic_id=RETRY_STALLED)(stalled)
     return app
 
 
@@ -99,11 +100,13 @@ def defer(url: str, name: str, payloads: Iterable[Mapping[str, Any]], *, lock: s
     return ids
 
 
-def run_worker(url: str, *, queues: list[str] | None, concurrency: int, name: str | None = None) -> None:
-    """Run a worker until SIGINT/SIGTERM (then it finishes its jobs): the queues' jobs and the periodic ones."""
+def run_worker(url: str, *, queues: list[str] | None, concurrency: int, name: str | None = None,
+               periodic: bool = True) -> None:
+    """Run a worker until SIGINT/SIGTERM (then it finishes its jobs): the queues' jobs and (unless ``periodic`` is
+    off, e.g. a benchmark's workers) the periodic ones."""
     stalled = stalled_after_s()
     app = _register(App(connector=PsycopgConnector(conninfo=conninfo(url), min_size=1,
-                                                   max_size=concurrency + 3, name="hub-worker")))
+                                                   max_size=concurrency + 3, name="hub-worker")), periodic=periodic)
     app.run_worker(queues=queues, concurrency=concurrency, name=name or f"{socket.gethostname()}:{os.getpid()}",
                    update_heartbeat_interval=stalled / 3, stalled_worker_timeout=stalled,
                    delete_jobs="successful", install_signal_handlers=True)

@@ -23,12 +23,14 @@ from services.build import notifications
 from services.jobs.dispatch import defer
 from services.jobs.registry import MAINTENANCE, NOTIFY, WEBHOOKS, job, uses_queue
 from services.monitoring.sweep import run_sweep
+from services.monitoring.sweep import targets as sweep_targets
 from services.webhooks import hooks, inbound, recovery, retention
 
 log = logging.getLogger(__name__)
 
 ACTOR = "scheduler"            # audit actor of periodic work (prune, sweeps, announcements)
 SWEEP_CONCURRENCY = 16
+SHARD = 50                     # connections per sweep job
 DELIVERY_LOCK = "delivery:{delivery_id}"
 
 
@@ -91,8 +93,20 @@ def pending_pass(timestamp: int | None = None) -> dict[str, Any]:
 
 @job("health_sweep", queue=MAINTENANCE, cron="*/15 * * * *", every_s=15 * 60, exclusive=True)
 def health_sweep(timestamp: int | None = None) -> int:
-    report = run_sweep(actor=ACTOR, concurrency=SWEEP_CONCURRENCY)
-    return report.failed
+    """Split the sweep into shards of ``SHARD`` connections, one job each, so every worker takes part (each shard
+    is stored as its own sweep); embedded, the shards run in this process one after another."""
+    with session_scope() as session:
+        ids = [v.id for v in sweep_targets(session)]
+    shards = [{"connection_ids": ids[i:i + SHARD]} for i in range(0, len(ids), SHARD)]
+    if not uses_queue(database_url()):
+        return sum(sweep_shard(**shard) for shard in shards)
+    return defer("sweep_shard", shards)
+
+
+@job("sweep_shard", queue=MAINTENANCE, retries=1)
+def sweep_shard(connection_ids: list[int]) -> int:
+    """Check these connections (concurrently, paced by the shared budget); the number that failed."""
+    return run_sweep(actor=ACTOR, concurrency=SWEEP_CONCURRENCY, connection_ids=connection_ids).failed
 
 
 @job("prune", queue=MAINTENANCE, cron="30 3 * * *", every_s=24 * 3600, exclusive=True)
