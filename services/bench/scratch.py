@@ -3,6 +3,7 @@ on the same PostgreSQL server; dropped afterwards, so the configured data is unt
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,22 @@ from services.runtime.pacing import close_shared
 
 @contextmanager
 def scratch_database(base_url: str) -> Iterator[str]:
+    """The scratch database is the Hub's database for the run: DATABASE_URL points at it meanwhile, so what reads
+    the configured database (the shared pacer, the job deferrer) uses it too; restored afterwards."""
+    saved = os.environ.get("DATABASE_URL")
+    try:
+        with _scratch(base_url) as url:
+            os.environ["DATABASE_URL"] = url
+            yield url
+    finally:
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
+
+
+@contextmanager
+def _scratch(base_url: str) -> Iterator[str]:
     if base_url.startswith("sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.db'}"
