@@ -10,6 +10,7 @@ defers (web replicas, the CLI, tasks deferring follow-ups), cached per database 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -18,7 +19,8 @@ from functools import cache
 from typing import Any
 
 import psycopg
-from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy, SyncPsycopgConnector
+from procrastinate import App, PsycopgConnector, RetryStrategy, SyncPsycopgConnector
+from procrastinate.app import WorkerOptions
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 
@@ -27,7 +29,6 @@ from services.jobs.registry import JOBS, conninfo
 log = logging.getLogger(__name__)
 
 SCHEMA_LOCK = 7_316_016   # advisory lock: two `db upgrade` at once apply procrastinate's schema once
-RETRY_STALLED = "retry_stalled_jobs"
 
 
 def stalled_after_s() -> float:
@@ -36,16 +37,32 @@ def stalled_after_s() -> float:
     return max(1.0, float(os.environ.get("HUB_WORKER_STALLED_S", "30")))
 
 
-async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
+async def retry_stalled(app: App) -> int:
     """Put back to ``todo`` the jobs of workers whose heartbeat stopped; their rows are still undone (a killed
     worker's transaction rolled back) or done (the retry's claim then matches nothing)."""
-    manager = context.app.job_manager
+    manager = app.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s()))
+    retried = 0
     for job in stalled:
-        await manager.retry_job(job)
-    if stalled:
-        log.warning("retried %s job(s) of stalled workers: %s", len(stalled), [j.id for j in stalled])
-    return len(stalled)
+        try:
+            await manager.retry_job(job)
+            retried += 1
+        except Exception as exc:   # another worker retried it first
+            log.info("stalled job %s not retried here (%s)", job.id, type(exc).__name__)
+    if retried:
+        log.warning("retried %s job(s) of stalled workers", retried)
+    return retried
+
+
+async def _watch_stalled(app: App) -> None:
+    """Every worker checks for stalled workers' jobs itself (whatever its queues and its periodic setting), every
+    third of the stall time: a job of a killed worker needs no particular queue or scheduler to come back."""
+    while True:
+        await asyncio.sleep(stalled_after_s() / 3)
+        try:
+            await retry_stalled(app)
+        except Exception as exc:   # the database away for a moment: the next round
+            log.warning("stalled-job check failed (%s)", type(exc).__name__)
 
 
 def _register(app: App, *, periodic: bool = True) -> App:
@@ -56,10 +73,6 @@ def _register(app: App, *, periodic: bool = True) -> App:
         task = app.task(name=j.name, queue=j.queue, retry=retry, lock=lock, queueing_lock=lock)(j.func)
         if j.cron and periodic:
             app.periodic(cron=j.cron, periodic_id=j.name)(task)
-    stalled = app.task(name=RETRY_STALLED, queue="maintenance", pass_context=True, lock=RETRY_STALLED,
-                       queueing_lock=RETRY_STALLED)(retry_stalled_jobs)
-    if periodic:
-        app.periodic(cron="*/5 * * * * *", periodic_id=RETRY_STALLED)(stalled)
     return app
 
 
@@ -107,9 +120,22 @@ def run_worker(url: str, *, queues: list[str] | None, concurrency: int, name: st
     stalled = stalled_after_s()
     app = _register(App(connector=PsycopgConnector(conninfo=conninfo(url), min_size=1,
                                                    max_size=concurrency + 3, name="hub-worker")), periodic=periodic)
-    app.run_worker(queues=queues, concurrency=concurrency, name=name or f"{socket.gethostname()}:{os.getpid()}",
-                   update_heartbeat_interval=stalled / 3, stalled_worker_timeout=stalled,
-                   delete_jobs="successful", install_signal_handlers=True)
+
+    async def run() -> None:
+        async with app.open_async():
+            watcher = asyncio.create_task(_watch_stalled(app))
+            try:
+                options: WorkerOptions = {
+                    "concurrency": concurrency, "name": name or f"{socket.gethostname()}:{os.getpid()}",
+                    "update_heartbeat_interval": stalled / 3, "stalled_worker_timeout": stalled,
+                    "delete_jobs": "successful", "install_signal_handlers": True}
+                if queues:   # none given: every queue (an empty list would mean none)
+                    options["queues"] = queues
+                await app.run_worker_async(**options)
+            finally:
+                watcher.cancel()
+
+    asyncio.run(run())
 
 
 def schema_applied(url: str) -> bool:
