@@ -1,7 +1,7 @@
 """`layers-hub bench webhooks`: signed inbound webhooks at a fixed rate to several server processes, handled by
 job workers (issue 16). PostgreSQL only (the servers and workers share its job queue).
 
-In a scratch database: one n8n connection with a webhook secret; ``servers`` processes serving the Hub's HTTP
+In a scratch database: one webhook connection (``bench_slug``) with a webhook secret; ``servers`` processes serving the Hub's HTTP
 routes (services/server/standalone.py) and ``workers`` `layers-hub worker --queues webhooks` processes. The sender
 posts ``rate`` deliveries a second for ``seconds`` (open loop: each at its scheduled time, round robin over the
 servers), each with a unique sequence number, then waits until every stored event left ``received``. It prints
@@ -31,6 +31,7 @@ from db.models import Connection, Integration, Organization, Tier
 from db.session import session_scope
 from services.bench.scratch import scratch_database
 from services.bench.sweep import _free_port, start_workers, stop_workers, wait_workers
+from services.catalog import load_catalog
 from services.connect.webhook_secrets import rotate_webhook_secret
 from services.core.errors import InvalidInput
 from services.jobs.registry import is_postgresql
@@ -48,6 +49,16 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 2)
 
 
+def bench_slug() -> str:
+    """The integration the deliveries go to: the first whose webhook connections take the shared-header secret
+    (the cheapest verification, so the figures measure the Hub rather than HMAC)."""
+    found = sorted(spec.slug for spec in load_catalog()
+                   if spec.auth.method == "webhook" and spec.auth.signature == "shared_header")
+    if not found:
+        raise RuntimeError("no webhook integration with a shared_header signature in the catalog")
+    return found[0]
+
+
 def _setup(url: str) -> tuple[int, str]:
     secret = secrets.token_urlsafe(24)
     with session_scope(url) as s:
@@ -55,7 +66,7 @@ def _setup(url: str) -> tuple[int, str]:
         org = Organization(name="Bench webhooks", tier_id=tier_id)
         s.add(org)
         s.flush()
-        integration = s.scalars(select(Integration).where(Integration.slug == "n8n")).one()
+        integration = s.scalars(select(Integration).where(Integration.slug == bench_slug())).one()
         conn = Connection(organization_id=org.id, integration_id=integration.id, auth_type="webhook", config={},
                           sandbox=True, status="active", created_by="bench")
         s.add(conn)
@@ -122,6 +133,7 @@ def _drive(url: str, cid: int, secret: str, roots: list[str], rate: int, seconds
            replacement: Any) -> dict[str, Any]:
     total = int(rate * seconds)
     headers = {"X-Layers-Webhook-Secret": secret, "content-type": "application/json"}
+    slug = bench_slug()
     local = threading.local()
     acks: list[float] = []
     refused: list[int] = []
@@ -137,7 +149,7 @@ def _drive(url: str, cid: int, secret: str, roots: list[str], rate: int, seconds
             time.sleep(delay)
         began = time.perf_counter()
         try:
-            answer = client.post(f"{roots[seq % len(roots)]}/hooks/n8n/{cid}", headers=headers,
+            answer = client.post(f"{roots[seq % len(roots)]}/hooks/{slug}/{cid}", headers=headers,
                                  content=json.dumps({"run": run, "seq": seq}).encode())
             status = answer.status_code
         except http.TransportError:
@@ -151,7 +163,7 @@ def _drive(url: str, cid: int, secret: str, roots: list[str], rate: int, seconds
 
     with http.make_client(timeout=30.0) as warm:   # warm-up, not counted: imports, pools, the job deferrer
         for n in range(10 * len(roots)):
-            warm.post(f"{roots[n % len(roots)]}/hooks/n8n/{cid}", headers=headers,
+            warm.post(f"{roots[n % len(roots)]}/hooks/{slug}/{cid}", headers=headers,
                       content=json.dumps({"run": "warm-up", "seq": n}).encode())
     start = time.perf_counter() + 0.5
     killed = False
