@@ -2,7 +2,8 @@
 job workers (issue 16). PostgreSQL only (the servers and workers share its job queue).
 
 In a scratch database: one webhook connection (``bench_slug``) with a webhook secret; ``servers`` processes
-serving the Hub's HTTP routes (services/server/standalone.py) and ``workers`` `layers-hub worker --queues webhooks` processes. The sender
+serving the Hub's HTTP routes (services/server/standalone.py) and ``workers`` `layers-hub worker --queues webhooks`
+processes. The sender
 posts ``rate`` deliveries a second for ``seconds`` (open loop: each at its scheduled time, round robin over the
 servers), each with a unique sequence number, then waits until every stored event left ``received``. It prints
 what was sent and stored, duplicates (a sequence number stored twice) and losses (acknowledged, never stored), the
