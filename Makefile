@@ -52,6 +52,11 @@ bench: $(STAMP)
 	$(BIN)/layers-hub bench ranking
 	$(BIN)/layers-hub bench http
 	$(BIN)/layers-hub bench sweep
+	@case "$$DATABASE_URL" in postgres*) \
+		$(BIN)/layers-hub bench sweep --workers 1,2,4 --accounts 5 --connections 2000 --latency-ms 50 && \
+		$(BIN)/layers-hub bench sweep --workers 1,2,4 --connections 2000 --latency-ms 50 && \
+		$(BIN)/layers-hub bench webhooks --rate 500 --seconds 20 --servers 2 --workers 2 ;; \
+		*) echo "bench sweep --workers and bench webhooks need DATABASE_URL on PostgreSQL: skipped" ;; esac
 
 clean-db:
 	rm -f data/hub.db data/hub.db-wal data/hub.db-shm

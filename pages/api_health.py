@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui import api_health_alerts, api_health_sweep, current_staff, unit_of_work
+from services.jobs.status import job_status
 from services.monitoring import charts, metrics
 from services.people import roles
 
@@ -48,8 +49,30 @@ k5.metric("Open alerts", len(open_alerts))
 k6.metric("Unprocessed inbound events", unprocessed,
           delta=f"oldest: {age(oldest)}" if oldest is not None else None, delta_color="inverse",
           help="Webhook events answered 2xx but still not handled a minute after they arrived (their handling was "
-               "lost: the process stopped or the database went away). The recovery pass handles them: the server "
-               "runs it every 30 s, cron with `layers-hub webhooks send`.")
+               "lost: the process stopped or the database went away). The pending pass handles them: a job every "
+               "minute on the queue (PostgreSQL workers), every 30 s inside the server with SQLite.")
+
+jobs = job_status()
+st.subheader("Background jobs", help="Inbound webhook handling, outbound deliveries, announcements, sweeps and "
+             "retention run as jobs: on PostgreSQL through procrastinate's queue (`layers-hub worker` processes), "
+             "with SQLite inside the server (docs/deployment.md).")
+if jobs["backend"] == "embedded":
+    st.caption(f"Jobs run inside the server process (embedded runner): {jobs['queued']} waiting in this process.")
+else:
+    j1, j2, j3, j4, j5 = st.columns(5)
+    j1.metric("Queued jobs", f"{jobs['queued']:,}", help="Jobs due now, not started (queue depth)")
+    j2.metric("Oldest queued job", age(timedelta(seconds=jobs["oldest_s"])) if jobs["oldest_s"] is not None else "—")
+    j3.metric("Running", jobs["running"])
+    j4.metric("Workers alive", f"{jobs['workers_alive']} of {len(jobs['workers'])}",
+              help="Workers whose heartbeat is recent; a worker silent for longer is dead and its running jobs are "
+                   "retried by another")
+    j5.metric("Failed jobs", jobs["failed"], help="Jobs that ended with an error (their rows say what is left)")
+    if jobs["workers"]:
+        st.dataframe(pd.DataFrame(jobs["workers"]).rename(columns={"id": "worker", "heartbeat_age_s":
+                                                                   "last heartbeat (s ago)"}),
+                     hide_index=True, key="ah_workers")
+    else:
+        st.warning("No worker is running: start `layers-hub worker` (docs/deployment.md).")
 
 timeline = metrics.timeline(frame, window)
 left, right = st.columns(2)

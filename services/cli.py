@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "services.commands.webhooks",
     "services.commands.success",
     "services.commands.people",
+    "services.commands.jobs",
 )
 
 

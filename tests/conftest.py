@@ -24,6 +24,9 @@ from db.session import make_engine
 pytest_plugins = ["tests.credentials_support", "tests.executor_support"]   # shared fixtures (issues 5, 6)
 
 BACKEND = os.environ.get("HUB_TEST_BACKEND", "sqlite")
+# The suite's in-process servers handle inbound webhooks themselves, on both backends (the embedded runner); the
+# job-queue tests (tests/test_jobs_queue.py) set HUB_JOBS=queue and start real `layers-hub worker` processes.
+os.environ.setdefault("HUB_JOBS", "embedded")
 STRICT = os.environ.get("HUB_TEST_STRICT") == "1"
 OUTPUT_DIR = Path(__file__).parent / "output"
 
@@ -70,6 +73,11 @@ def _admin_execute(sql: str) -> None:
 
 
 def _dispose(url: str) -> None:
+    from services.jobs.queue import close_deferrers
+    from services.runtime.pacing import close_shared
+
+    close_shared()        # the shared pacer's and the job deferrer's pools (issue 16)
+    close_deferrers()
     make_engine(url).dispose()
     make_engine.cache_clear()
 

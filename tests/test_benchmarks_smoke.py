@@ -51,7 +51,9 @@ def test_bench_http_smoke(db_url: str, capsys: pytest.CaptureFixture[str]) -> No
     assert dict(os.environ) == environment          # it turns the sandbox on only for itself
     [row] = lines(capsys)
     assert row["calls"] == 20 and isinstance(row["provider"], str) and row["provider"]
-    assert all(positive(row[k]) for k in ("ours_ms_p50", "bare_ms_p50", "overhead")), row
+    assert all(positive(row[k]) for k in ("ours_ms_p50", "bare_ms_p50", "overhead", "paced_ms_p50",
+                                          "paced_overhead")), row
+    assert row["pacer"] == ("shared" if db_url.startswith("postgresql") else "in-process")   # issue 16
 
 
 def test_bench_sweep_smoke(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,3 +67,40 @@ def test_bench_sweep_smoke(db_url: str, capsys: pytest.CaptureFixture[str]) -> N
     assert (row["sweep_failed"], row["sequential_failed"], row["rate_limit_breaches"]) == (0, 0, 0), row
     assert row["requests"] >= 2 * n
     assert all(positive(row[k]) for k in ("sweep_s", "sequential_s", "speedup")), row
+
+
+@pytest.mark.postgresql_only
+def test_bench_sweep_workers_smoke(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 16: the sweep as jobs run by worker processes (here one, then two), paced by the shared budget; every
+    connection checked exactly once per run."""
+    assert main(["bench", "sweep", "--workers", "1,2", "--connections", "12", "--latency-ms", "1",
+                 "--accounts", "2"]) == 0
+    one, two = lines(capsys)
+    for row, workers in ((one, 1), (two, 2)):
+        assert row.keys() >= {"workers", "connections", "accounts", "sweep_s", "rate_limit_breaches"}
+        assert (row["workers"], row["connections"], row["accounts"], row["checked"]) == (workers, 12, 2, 12), row
+        assert (row["rate_limit_breaches"], row["failed"]) == (0, 0) and positive(row["sweep_s"]), row
+
+
+def test_bench_sweep_workers_refuses_sqlite(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                            tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    assert main(["bench", "sweep", "--workers", "1,2"]) == 2
+    assert "needs DATABASE_URL on PostgreSQL" in capsys.readouterr().err
+
+
+@pytest.mark.postgresql_only
+def test_bench_webhooks_smoke(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "webhooks", "--rate", "20", "--seconds", "1", "--servers", "1", "--workers", "1"]) == 0
+    [row] = lines(capsys)
+    assert row.keys() >= {"sent", "stored", "duplicated", "lost", "ack_ms_p50", "ack_ms_p99", "handled_ms_p50",
+                          "handled_ms_p99"}
+    assert (row["sent"], row["stored"], row["duplicated"], row["lost"], row["handled"]) == (20, 20, 0, 0, 20), row
+    assert all(positive(row[k]) for k in ("ack_ms_p50", "ack_ms_p99", "handled_ms_p50", "handled_ms_p99")), row
+
+
+def test_bench_webhooks_refuses_sqlite(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                       tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    assert main(["bench", "webhooks"]) == 2
+    assert "needs DATABASE_URL on PostgreSQL" in capsys.readouterr().err

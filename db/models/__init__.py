@@ -24,6 +24,7 @@ from db.models.core import (
 from db.models.credentials import WebhookSecret
 from db.models.docs import GuidePublication
 from db.models.health import AlertDelivery, AlertThreshold, HealthSweep, SweepResult
+from db.models.pacing import PacingWindow
 from db.models.ranking import (
     IntegrationOrgStat,
     IntegrationStat,
@@ -55,6 +56,7 @@ __all__ = [
     "TestRun",
     "Alert",
     "Notification",
+    "PacingWindow",
     "StaffUser",
     "AuditEntry",
     "ROLES",

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from sqlalchemy import select
@@ -22,11 +23,13 @@ from db.session import session_scope
 from services import sandbox
 from services.bench.scratch import scratch_database
 from services.catalog import load_catalog
+from services.catalog.spec import RateLimitSpec
 from services.connect.checks import check_spec, static_auth
 from services.connect.fields import render
 from services.connect.outbound import Outbound
 from services.runtime import http
 from services.runtime.call_log import CallLog
+from services.runtime.pacing import TRACKED, shared_pacer
 from services.runtime.provider_client import ProviderClient
 from services.sandbox.fixtures import connection_config, connection_secrets, fixtures
 from services.setup import upgrade_database
@@ -97,13 +100,21 @@ def _bench_http(base_url: str, calls: int) -> dict:
         ours = ProviderClient(spec=spec, base_url=site, auth=auth,
                               integration_id=integration_id, mode="live", action="check", log=log,
                               out=Outbound())
+        # The same call paced by a limit that never binds: what a reservation costs (on PostgreSQL the shared
+        # budget, one statement per call; on SQLite the in-process windows).
+        limited = spec.model_copy(update={"rate_limits": [RateLimitSpec(requests=TRACKED, per_seconds=0.001,
+                                                                        scope="account")]})
+        paced = ProviderClient(spec=limited, base_url=site, auth=auth, integration_id=integration_id, mode="live",
+                               action="check", log=log, out=Outbound(), account_key=f"bench-{time.time_ns()}")
         bare = http.make_client(site, auth=auth)
         ours_ms: list[float] = []
         bare_ms: list[float] = []
+        paced_ms: list[float] = []
         for n in range(calls + 20):
-            for target, times in ((ours, ours_ms), (bare, bare_ms)) if n % 2 else ((bare, bare_ms), (ours, ours_ms)):
+            order: list[tuple[Any, list[float]]] = [(ours, ours_ms), (bare, bare_ms), (paced, paced_ms)]
+            for target, times in order[n % 3:] + order[:n % 3]:
                 start = time.perf_counter()
-                response = (target.request(request.method, path) if target is ours
+                response = (target.request(request.method, path) if target is not bare
                             else target.request(request.method, site + path))
                 elapsed = (time.perf_counter() - start) * 1000
                 assert response.status_code == 200
@@ -111,7 +122,11 @@ def _bench_http(base_url: str, calls: int) -> dict:
                     times.append(elapsed)
         log.flush()
         ours.close()
+        paced.close()
         bare.close()
-    ours_p50, bare_p50 = statistics.median(ours_ms), statistics.median(bare_ms)
+        pacer = "shared" if shared_pacer(url) is not None else "in-process"
+    ours_p50, bare_p50, paced_p50 = (statistics.median(ours_ms), statistics.median(bare_ms),
+                                     statistics.median(paced_ms))
     return {"calls": calls, "provider": slug, "ours_ms_p50": round(ours_p50, 3), "bare_ms_p50": round(bare_p50, 3),
-            "overhead": round(ours_p50 / bare_p50, 3)}
+            "overhead": round(ours_p50 / bare_p50, 3), "pacer": pacer, "paced_ms_p50": round(paced_p50, 3),
+            "paced_overhead": round(paced_p50 / bare_p50, 3)}

@@ -3,6 +3,7 @@ on the same PostgreSQL server; dropped afterwards, so the configured data is unt
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -13,10 +14,28 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from db.session import make_engine
+from services.jobs.queue import close_deferrers
+from services.runtime.pacing import close_shared
 
 
 @contextmanager
 def scratch_database(base_url: str) -> Iterator[str]:
+    """The scratch database is the Hub's database for the run: DATABASE_URL points at it meanwhile, so what reads
+    the configured database (the shared pacer, the job deferrer) uses it too; restored afterwards."""
+    saved = os.environ.get("DATABASE_URL")
+    try:
+        with _scratch(base_url) as url:
+            os.environ["DATABASE_URL"] = url
+            yield url
+    finally:
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
+
+
+@contextmanager
+def _scratch(base_url: str) -> Iterator[str]:
     if base_url.startswith("sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -30,6 +49,8 @@ def scratch_database(base_url: str) -> Iterator[str]:
     try:
         yield url
     finally:
+        close_shared()       # pools of the shared pacer and the job deferrer point at the scratch database
+        close_deferrers()
         make_engine(url).dispose()
         make_engine.cache_clear()
         with admin.connect() as conn:

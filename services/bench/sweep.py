@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from db.base import utcnow
 from db.models import Connection, Integration, Organization, Tier
@@ -36,6 +37,9 @@ from services.catalog import load_catalog
 from services.connect.checks import check_spec
 from services.connect.fields import render
 from services.connect.store import write_secrets
+from services.core.errors import InvalidInput
+from services.jobs import dispatch, tasks
+from services.jobs.registry import is_postgresql
 from services.monitoring.sweep import run_sweep
 from services.sandbox.fixtures import SandboxFixture, connection_secrets, fixtures
 from services.sandbox.fixtures import connection_config as sandbox_config
@@ -163,3 +167,102 @@ def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 5
             "latency_ms": latency_ms, "concurrency": concurrency, "services": list(services), "accounts": accounts,
             "sweep_failed": swept.failed, "sequential_failed": sequential.failed,
             "requests": after["requests"] - before["requests"]}
+
+
+# --- `bench sweep --workers 1,2,4`: the sweep as jobs, run by worker processes (issue 16) -----------------------
+
+def _count(url: str, sql: str) -> int:
+    with session_scope(url) as s:
+        return int(s.execute(text(sql)).scalar() or 0)
+
+
+def start_workers(url: str, count: int, root: str, *, queues: str, concurrency: int) -> list[subprocess.Popen[bytes]]:
+    """``count`` `layers-hub worker` processes on the scratch database (no periodic jobs: only what we queue)."""
+    env = {**os.environ, "DATABASE_URL": url, "HUB_SANDBOX": "1", "HUB_BASE_URL": root, "HUB_JOBS": "queue",
+           "HUB_WORKER_STALLED_S": "3"}
+    return [subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--queues", queues, "--concurrency",
+                              str(concurrency), "--no-periodic", "--name", f"bench-{n}"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n in range(count)]
+
+
+def wait_workers(url: str, count: int, procs: list[subprocess.Popen[bytes]], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _count(url, "SELECT count(*) FROM procrastinate_workers "
+                      "WHERE last_heartbeat > now() - interval '3 seconds'") < count:
+        if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
+            raise RuntimeError("a benchmark worker did not start")
+        time.sleep(0.1)
+
+
+def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int = 2000, latency_ms: float = 50.0,
+                        services: tuple[str, ...] | None = None, accounts: int | None = None,
+                        jobs_per_worker: int = 4, kill_after_s: float | None = None) -> Iterator[dict[str, Any]]:
+    """Per worker count: the sweep split into shard jobs (services/jobs/tasks.sweep_shard), run by that many worker
+    processes against the sandbox process, paced by the shared budget. ``kill_after_s``: kill -9 one worker that
+    long into each run and start another (the fault run); every connection must still be checked exactly once."""
+    if not is_postgresql(base_url):
+        raise InvalidInput("bench sweep --workers needs DATABASE_URL on PostgreSQL: the workers share its job queue "
+                           "and pacing budget (with SQLite there are no workers)")
+    services = services or default_services()
+    saved = {k: os.environ.get(k) for k in ("HUB_SANDBOX", "HUB_BASE_URL", "HUB_JOBS")}
+    try:
+        with scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
+            os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root, HUB_JOBS="queue")
+            upgrade_database(url)
+            create_connections(url, connections, services, root, accounts)
+            with session_scope(url) as s:
+                ids = list(s.scalars(select(Connection.id).order_by(Connection.id)))
+            shards = [{"connection_ids": ids[i:i + tasks.SHARD]} for i in range(0, len(ids), tasks.SHARD)]
+            for count in workers:
+                procs = start_workers(url, count, root, queues="maintenance", concurrency=jobs_per_worker)
+                try:
+                    wait_workers(url, count, procs)
+                    # Warm-up: a one-connection shard per job slot, so each worker has loaded what a check needs.
+                    warm = _count(url, "SELECT count(*) FROM health_sweeps") + count * jobs_per_worker
+                    dispatch.defer("sweep_shard", [{"connection_ids": ids[:1]}] * (count * jobs_per_worker), url=url)
+                    while _count(url, "SELECT count(*) FROM health_sweeps") < warm:
+                        time.sleep(0.05)
+                    sweeps_before = _count(url, "SELECT count(*) FROM health_sweeps")
+                    last_sweep = _count(url, "SELECT coalesce(max(id), 0) FROM health_sweeps")
+                    results_before = _count(url, "SELECT count(*) FROM health_sweep_results")
+                    before = _stats(root)
+                    started = time.perf_counter()
+                    dispatch.defer("sweep_shard", shards, url=url)
+                    killed = False
+                    while _count(url, "SELECT count(*) FROM health_sweeps") < sweeps_before + len(shards):
+                        if kill_after_s is not None and not killed and time.perf_counter() - started > kill_after_s:
+                            procs[0].send_signal(signal.SIGKILL)     # mid-sweep: its shards' jobs are retried
+                            procs += start_workers(url, 1, root, queues="maintenance", concurrency=jobs_per_worker)
+                            killed = True
+                        if time.perf_counter() - started > 1800:
+                            raise RuntimeError("the sweep jobs did not finish in 30 minutes")
+                        time.sleep(0.05)
+                    sweep_s = time.perf_counter() - started
+                    after = _stats(root)
+                    checked = _count(url, "SELECT count(*) FROM health_sweep_results") - results_before
+                    failed = _count(url, f"SELECT coalesce(sum(failed), 0) FROM health_sweeps WHERE id > {last_sweep}")
+                finally:
+                    stop_workers(procs)
+                yield {"workers": count, "connections": len(ids), "accounts": accounts, "sweep_s": round(sweep_s, 3),
+                       "rate_limit_breaches": after["rate_limit_breaches"] - before["rate_limit_breaches"],
+                       "checked": checked, "failed": failed, "shards": len(shards), "jobs_per_worker": jobs_per_worker,
+                       "latency_ms": latency_ms, "killed_worker": killed,
+                       "requests": after["requests"] - before["requests"]}
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -44,6 +44,14 @@ def cmd_http(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from services.bench.webhooks import bench_webhooks
+
+    print(json.dumps(bench_webhooks(database_url(), rate=args.rate, seconds=args.seconds, servers=args.servers,
+                                    workers=args.workers, kill_after_s=args.kill_worker_after)), flush=True)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="benchmarks (JSON lines) in scratch databases beside DATABASE_URL")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True, parser_class=HubParser)
@@ -54,6 +62,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     http = bench_sub.add_parser("http", help="a loopback sandbox call through the Hub's HTTP layer vs bare httpx2")
     http.add_argument("--calls", type=positive_int, default=400, help="measured calls per client (default 400)")
     http.set_defaults(func=cmd_http)
+    hooks = bench_sub.add_parser("webhooks", help="signed inbound webhooks at a rate to server processes, handled "
+                                 "by worker processes (PostgreSQL; JSON line)")
+    hooks.add_argument("--rate", type=positive_int, default=500, help="deliveries per second (default 500)")
+    hooks.add_argument("--seconds", type=float, default=20.0, help="how long to send (default 20)")
+    hooks.add_argument("--servers", type=positive_int, default=2, help="server processes (default 2)")
+    hooks.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
+    hooks.add_argument("--kill-worker-after", type=float, default=None, metavar="S",
+                       help="kill -9 one worker S seconds into the run and start another (fault run)")
+    hooks.set_defaults(func=cmd_webhooks)
     from services.commands.health import register_bench
 
     register_bench(bench_sub)   # `bench sweep` (issue 7)

@@ -12,7 +12,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
     result = upgrade_database()
     print(f"database at revision {result.revision}; catalog: {result.catalog.added} added, "
-          f"{result.catalog.updated} updated; tiers added: {result.tiers_added}")
+          f"{result.catalog.updated} updated; tiers added: {result.tiers_added}"
+          + (f"; job queue schema {result.job_schema}" if result.job_schema != "n/a" else ""))
     return 0
 
 

@@ -57,9 +57,26 @@ def _services(value: str) -> tuple[str, ...]:
     return names
 
 
+def _counts(value: str) -> list[int]:
+    try:
+        counts = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a comma-separated list of numbers") from None
+    if not counts or any(not 1 <= c <= 16 for c in counts):
+        raise argparse.ArgumentTypeError("worker counts must be between 1 and 16")
+    return counts
+
+
 def cmd_bench_sweep(args: argparse.Namespace) -> int:
     from db.session import database_url
-    from services.bench.sweep import bench_sweep
+    from services.bench.sweep import bench_sweep, bench_sweep_workers
+
+    if args.workers:
+        for row in bench_sweep_workers(database_url(), workers=args.workers, connections=args.connections,
+                                       latency_ms=args.latency_ms, services=args.services, accounts=args.accounts,
+                                       kill_after_s=args.kill_worker_after):
+            print(json.dumps(row), flush=True)
+        return 0
 
     print(json.dumps(bench_sweep(database_url(), connections=args.connections, latency_ms=args.latency_ms,
                                  concurrency=args.concurrency, services=args.services,
@@ -83,6 +100,11 @@ def register_bench(bench_sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--accounts", type=positive_int, default=None,
                        help="sandbox accounts the connections share (default: one per organization, i.e. one "
                             "per connection and provider); fewer accounts put the providers' rate limits to work")
+    bench.add_argument("--workers", type=_counts, default=None,
+                       help="comma-separated worker counts, e.g. 1,2,4: the sweep as jobs run by that many worker "
+                            "processes (PostgreSQL only; one JSON line per count; --concurrency is then unused)")
+    bench.add_argument("--kill-worker-after", type=float, default=None, metavar="S",
+                       help="with --workers: kill -9 one worker S seconds into each run and start another (fault run)")
     bench.set_defaults(func=cmd_bench_sweep)
 
 

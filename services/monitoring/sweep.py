@@ -112,15 +112,20 @@ def _safe_probe(view: ConnectionView, db_url: str | None, out: Outbound | None,
 
 def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFAULT_CONCURRENCY,
               db_url: str | None = None, out: Outbound | None = None, progress: Progress | None = None,
-              evaluate_alerts: bool = True, role: str | None = None) -> SweepReport:
+              evaluate_alerts: bool = True, role: str | None = None,
+              connection_ids: list[int] | None = None) -> SweepReport:
     """Check every connection concurrently; ``progress(done, total, result)`` is called as each finishes
-    (in the caller's thread). ``role``: the signed-in staff member's role (pages); the CLI runs as HUB_ACTOR."""
+    (in the caller's thread). ``role``: the signed-in staff member's role (pages); the CLI runs as HUB_ACTOR.
+    ``connection_ids``: only these (a shard of a sweep split across job workers, services/jobs/tasks.py)."""
     if role is not None and role not in SWEEP_ROLES:
         raise PermissionDenied(f"{role} may not run health sweeps (read-only)")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InvalidInput(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
     with session_scope(db_url) as s:
         views = targets(s, service)
+    if connection_ids is not None:
+        wanted = set(connection_ids)
+        views = [v for v in views if v.id in wanted]
     stored = load_connections([v.id for v in views], db_url=db_url)   # a few queries, not one per check
     pooled = PooledTransport() if out is None else None
     outbound = out or Outbound(transport=pooled)

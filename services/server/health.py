@@ -1,4 +1,5 @@
-"""What GET /api/health reports: the database answers and is migrated to head."""
+"""What GET /api/health reports: the database answers and is migrated to head; the background jobs (queue depth,
+the oldest queued job's age, workers' heartbeats: services/jobs/status.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from db import migrate
 from db.models import Integration
 from db.session import session_scope
+from services.jobs.status import job_status
 
 
 def health(url: str | None = None) -> tuple[bool, dict[str, Any]]:
@@ -19,5 +21,9 @@ def health(url: str | None = None) -> tuple[bool, dict[str, Any]]:
     except Exception as exc:  # health must answer, whatever broke
         return False, {"status": "error", "database": "unreachable", "error": type(exc).__name__}
     ok = revision == head
+    try:
+        jobs: dict[str, Any] = job_status(url)
+    except Exception as exc:   # e.g. the queue's schema missing (`db upgrade` not run): say so, still answer
+        jobs, ok = {"error": type(exc).__name__}, False
     return ok, {"status": "ok" if ok else "degraded", "database": "ok", "revision": revision,
-                "head": head, "integrations": integrations}
+                "head": head, "integrations": integrations, "jobs": jobs}

@@ -19,6 +19,7 @@ from db.outage import RETRY_AFTER_S, is_outage
 from services.connect.oauth import complete_authorization
 from services.core.config import Settings, load_settings
 from services.core.errors import HubError
+from services.jobs.tasks import inbound_accepted
 from services.server.health import health
 from services.webhooks.routes import webhook_routes
 
@@ -88,7 +89,8 @@ EXCEPTION_HANDLERS = {DBAPIError: database_error}
 def build_routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [Route("/api/health", health_route, methods=["GET"]),
                                Route("/api/oauth/callback", oauth_callback_route, methods=["GET"])]
-    routes += webhook_routes()   # POST /hooks/<service>/<id>, /api/zapier/* (services/webhooks)
+    # POST /hooks/<service>/<id> (handled by a job after the 2xx), /api/zapier/* (services/webhooks)
+    routes += webhook_routes(inbound_accepted)
     if settings.sandbox_enabled:   # HUB_SANDBOX=1: offline provider stand-ins under /sandbox/<provider>/
         from services import demo, sandbox  # noqa: PLC0415 (the stand-ins load only with HUB_SANDBOX=1)
 

@@ -6,6 +6,7 @@ The inbound routes are generic; a provider's own routes (e.g. Zapier's REST-hook
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -39,19 +40,26 @@ def _receive(receiver: Any = inbound.receive, **kwargs: Any) -> inbound.Outcome:
         return receiver(session, **kwargs)
 
 
-async def hook_route(request: Request) -> Response:
-    """``POST /hooks/<service>/<connection_id>``: verify, store, answer at once, handle afterwards."""
-    return await _accept(request, inbound.receive, connection_id=request.path_params["connection_id"],
-                         query=dict(request.query_params))
+Accepted = Callable[[list[int]], None]   # after the 2xx, with the stored event ids (never raises)
 
 
-async def app_hook_route(request: Request) -> Response:
-    """``POST /hooks/<service>/apps/<app_id>``: one app-level URL for every install (e.g. every HubSpot portal),
-    dispatched to the connections of each event's install (services/webhooks/inbound.receive_app)."""
-    return await _accept(request, inbound.receive_app, app_id=request.path_params["app_id"])
+def hook_route(accepted: Accepted) -> Callable[[Request], Any]:
+    async def route(request: Request) -> Response:
+        """``POST /hooks/<service>/<connection_id>``: verify, store, answer at once, handle afterwards."""
+        return await _accept(request, accepted, inbound.receive, connection_id=request.path_params["connection_id"],
+                             query=dict(request.query_params))
+    return route
 
 
-async def _accept(request: Request, receiver: Any, **target: Any) -> Response:
+def app_hook_route(accepted: Accepted) -> Callable[[Request], Any]:
+    async def route(request: Request) -> Response:
+        """``POST /hooks/<service>/apps/<app_id>``: one app-level URL for every install (e.g. every HubSpot
+        portal), dispatched to the connections of each event's install (services/webhooks/inbound.receive_app)."""
+        return await _accept(request, accepted, inbound.receive_app, app_id=request.path_params["app_id"])
+    return route
+
+
+async def _accept(request: Request, accepted: Accepted, receiver: Any, **target: Any) -> Response:
     service = request.path_params["service"]
     try:
         body = await read_body(request, inbound.MAX_BODY)
@@ -68,13 +76,15 @@ async def _accept(request: Request, receiver: Any, **target: Any) -> Response:
         return error(500, "internal error")
     task = None
     if outcome.event_ids:
-        task = BackgroundTask(anyio.to_thread.run_sync, partial(inbound.handle_events, outcome.event_ids))
+        task = BackgroundTask(anyio.to_thread.run_sync, partial(accepted, outcome.event_ids))
     if outcome.text is not None:   # a verification GET: the challenge echoed as plain text
         return PlainTextResponse(outcome.text, status_code=outcome.status)
     return JSONResponse(outcome.body, status_code=outcome.status, background=task)
 
 
-def webhook_routes() -> list[BaseRoute]:
-    return [Route("/hooks/{service}/{connection_id:int}", hook_route, methods=["GET", "POST"]),
-            Route("/hooks/{service}/apps/{app_id}", app_hook_route, methods=["GET", "POST"]),
+def webhook_routes(accepted: Accepted = inbound.handle_events) -> list[BaseRoute]:
+    """``accepted`` runs after the answer: by default the events are handled in this process; the server passes
+    the job dispatcher (services/jobs/tasks.inbound_accepted: a queued job per event on PostgreSQL)."""
+    return [Route("/hooks/{service}/{connection_id:int}", hook_route(accepted), methods=["GET", "POST"]),
+            Route("/hooks/{service}/apps/{app_id}", app_hook_route(accepted), methods=["GET", "POST"]),
             *hooks.routes()]

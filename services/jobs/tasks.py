@@ -1,0 +1,116 @@
+"""What the jobs run. Each takes ids (or nothing, for a periodic pass); the rows are the truth.
+
+- ``handle_inbound_event``: one accepted inbound event (``inbound.handle_received`` claims it in the transaction
+  that handles it: a second run, or a retry after a killed worker, matches nothing), then its deliveries;
+- ``send_delivery``: one outbound delivery (its claim lease: services/providers/zapier/rest_hooks.py);
+- ``send_announcements``: the upvoter announcements outbox (each row claimed before its mail leaves);
+- ``pending_pass`` (every minute): inbound events left unprocessed, deliveries left pending or interrupted,
+  announcements waiting: whatever a lost job or a stopped process left undone;
+- ``health_sweep`` (every 15 minutes) and ``prune`` (daily): the former cron entries.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from sqlalchemy import func, select
+
+from db.models import Notification
+from db.session import database_url, session_scope
+from services.build import notifications
+from services.jobs.dispatch import defer
+from services.jobs.registry import MAINTENANCE, NOTIFY, WEBHOOKS, job, uses_queue
+from services.monitoring.sweep import run_sweep
+from services.monitoring.sweep import targets as sweep_targets
+from services.webhooks import hooks, inbound, recovery, retention
+
+log = logging.getLogger(__name__)
+
+ACTOR = "scheduler"            # audit actor of periodic work (prune, sweeps, announcements)
+SWEEP_CONCURRENCY = 16
+SHARD = 50                     # connections per sweep job
+DELIVERY_LOCK = "delivery:{delivery_id}"
+
+
+def _send_later(delivery_ids: list[int]) -> int:
+    return defer("send_delivery", [{"delivery_id": i} for i in delivery_ids], lock=DELIVERY_LOCK)
+
+
+@job("handle_inbound_event", queue=WEBHOOKS, retries=5)
+def handle_inbound_event(event_id: int) -> str | None:
+    status, queued = inbound.handle_received(event_id)
+    _send_later(queued)
+    return status
+
+
+def inbound_accepted(event_ids: list[int]) -> None:
+    """After the 2xx of an inbound webhook (a route background task; never raises): a job per event on the queue,
+    so any worker handles it; embedded, handled here as before. A failed defer loses nothing: the event stays
+    ``received`` and the pending pass handles it."""
+    try:
+        if uses_queue(database_url()):
+            defer("handle_inbound_event", [{"event_id": i} for i in event_ids])
+            return
+    except Exception as exc:
+        log.warning("webhook event(s) %s not queued (%s); left for the pending pass", event_ids, type(exc).__name__)
+        return
+    inbound.handle_events(event_ids)
+
+
+@job("send_delivery", queue=WEBHOOKS, retries=3)
+def send_delivery(delivery_id: int) -> str | None:
+    sent = hooks.send([delivery_id])
+    return sent[0] if sent else None
+
+
+@job("send_announcements", queue=NOTIFY, exclusive=True)
+def send_announcements(timestamp: int | None = None) -> int:
+    """The outbox, when SMTP_URL is set (without it the announcements stay in-app, as documented)."""
+    smtp_url = os.environ.get("SMTP_URL") or None
+    if not smtp_url:
+        return 0
+    report = notifications.send_pending(smtp_url=smtp_url, actor=ACTOR)
+    return report.sent
+
+
+@job("pending_pass", queue=MAINTENANCE, cron="* * * * *", every_s=recovery.INTERVAL_S, exclusive=True)
+def pending_pass(timestamp: int | None = None) -> dict[str, Any]:
+    """Everything a lost job left undone, found from the rows: events still ``received`` a minute after they
+    arrived are handled here (their claim keeps it once), deliveries due are queued (one job each at most)."""
+    report = recovery.run_pass()
+    with session_scope() as session:
+        due = hooks.due(session)
+        waiting = session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.status.in_(notifications.RETRYABLE),
+            Notification.attempts < notifications.MAX_ATTEMPTS)) or 0
+    queued = _send_later(sorted(set(report.queued) | set(due)))
+    if waiting and os.environ.get("SMTP_URL"):
+        defer("send_announcements", [{}], lock="send_announcements")
+    return {"events": report.total, "deliveries": queued, "announcements": waiting}
+
+
+@job("health_sweep", queue=MAINTENANCE, cron="*/15 * * * *", every_s=15 * 60, exclusive=True)
+def health_sweep(timestamp: int | None = None) -> int:
+    """Split the sweep into shards of ``SHARD`` connections, one job each, so every worker takes part (each shard
+    is stored as its own sweep); embedded, the shards run in this process one after another."""
+    with session_scope() as session:
+        ids = [v.id for v in sweep_targets(session)]
+    shards = [{"connection_ids": ids[i:i + SHARD]} for i in range(0, len(ids), SHARD)]
+    if not uses_queue(database_url()):
+        return sum(sweep_shard(**shard) for shard in shards)
+    return defer("sweep_shard", shards)
+
+
+@job("sweep_shard", queue=MAINTENANCE, retries=1)
+def sweep_shard(connection_ids: list[int]) -> int:
+    """Check these connections (concurrently, paced by the shared budget); the number that failed."""
+    return run_sweep(actor=ACTOR, concurrency=SWEEP_CONCURRENCY, connection_ids=connection_ids).failed
+
+
+@job("prune", queue=MAINTENANCE, cron="30 3 * * *", every_s=24 * 3600, exclusive=True)
+def prune(timestamp: int | None = None) -> int:
+    with session_scope() as session:
+        return retention.prune(session, actor=ACTOR).total
+JOBS_LOADED = True   # `import tasks` registers the jobs (services/jobs/registry.py)

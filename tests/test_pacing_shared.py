@@ -1,0 +1,116 @@
+"""Pacing shared across processes on PostgreSQL (issue 16): every process draws from one budget in
+``pacing_windows`` (services/runtime/pacing.SharedPacer), so two processes together never exceed a provider's
+limit. Real extra processes against the test PostgreSQL; the send times are checked, no speed is."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from services.catalog import load_catalog
+from services.runtime.pacing import PACER, SharedPacer, close_shared, shared_pacer
+
+pytestmark = pytest.mark.postgresql_only
+
+ROOT = Path(__file__).resolve().parent.parent
+SENDER = """
+import sys, time
+from services.catalog import load_catalog
+from services.runtime.pacing import PACER
+spec, key, n = load_catalog().get("activecampaign"), sys.argv[1], int(sys.argv[2])
+print("ready", flush=True)
+sys.stdin.readline()                      # start together
+for _ in range(n):
+    with PACER.slot(spec, key, max_wait=60) as waited:
+        print(time.time(), flush=True)
+"""
+
+
+@pytest.fixture(autouse=True)
+def _pools(db_url: str):  # type: ignore[no-untyped-def]
+    yield
+    close_shared()
+
+
+def busiest(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max(sum(1 for u in times[i:] if u < t + window) for i, t in enumerate(times))
+
+
+def test_two_processes_draw_from_one_budget(db_url: str) -> None:
+    """ActiveCampaign allows 5 requests per second per account: two processes sending 12 each for the same account
+    land at most 5 in any second, together."""
+    key = f"acct-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": db_url}
+    procs = [subprocess.Popen([sys.executable, "-c", SENDER, key, "12"], cwd=ROOT, env=env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    sends = []
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        sends += [float(line) for line in out.split()]
+    assert len(sends) == 24
+    assert busiest(sends, 1.0) <= 5, sorted(sends)
+    assert max(sends) - min(sends) >= 3.0          # 24 sends at 5 a second: the budget bound them
+
+
+def test_the_process_pacer_uses_the_shared_budget_on_postgresql(db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(shared_pacer(), SharedPacer)
+    monkeypatch.setenv("HUB_PACING", "local")
+    assert shared_pacer() is None
+
+
+def test_a_reservation_past_max_wait_reserves_nothing(db_url: str) -> None:
+    pacer, spec, key = SharedPacer(db_url), load_catalog().get("activecampaign"), f"k-{uuid.uuid4().hex[:8]}"
+    windows, _ = pacer._limits(spec, key, None)
+    for _ in range(5):
+        assert pacer.reserve(windows, 0.0) == 0.0         # the first five of the second: at once
+    with pytest.raises(TimeoutError) as caught:
+        pacer.reserve(windows, 0.0)
+    assert 0.5 < caught.value.args[0] <= 1.1              # when the window frees
+    assert 0.5 < pacer.reserve(windows, 5.0) <= 1.1       # nothing was reserved by the refused call
+    pacer._engine.dispose()
+
+
+def test_concurrency_slots_are_shared_and_released(db_url: str) -> None:
+    """Mailchimp: 10 simultaneous connections per account; 14 threads holding a slot overlap at most 10."""
+    spec, key = load_catalog().get("mailchimp"), f"mc-{uuid.uuid4().hex[:8]}"
+    inside, peak, lock = 0, 0, threading.Lock()
+
+    def call() -> None:
+        nonlocal inside, peak
+        with PACER.slot(spec, key, max_wait=30):
+            with lock:
+                inside += 1
+                peak = max(peak, inside)
+            time.sleep(0.3)
+            with lock:
+                inside -= 1
+
+    threads = [threading.Thread(target=call) for _ in range(14)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak == 10
+    pacer = shared_pacer()
+    assert pacer is not None
+    _, slots = pacer._limits(spec, key, None)
+    with pacer._engine.connect() as conn:
+        from sqlalchemy import text
+
+        assert conn.execute(text("SELECT cardinality(times) FROM pacing_windows WHERE id = :id"),
+                            {"id": slots}).scalar() == 0   # every slot given back
