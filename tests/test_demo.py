@@ -124,3 +124,22 @@ def test_default_demo_puts_a_minority_in_top_and_most_customers_on_free_or_start
     assert 5 <= len(top) <= 12, [(r.slug, r.upvotes, r.high_tier_users) for r in top]
     assert any(r.upvotes < settings.top_upvotes for r in top), "no integration is Top for its high-tier users"
     assert {r.bucket for r in ranked} == {"Top", "Medium", "Low"}
+
+
+def test_every_demo_move_out_of_requested_is_a_planning_decision(databases, migrated_template):
+    """Criterion 4 has something to measure on the demo: its planned and building integrations were planned."""
+    from db.base import utcnow
+    from db.models.build import StatusChange
+    from db.models.ranking import PlanningDecision
+    from services.success.planning import planning_criterion
+
+    url = seeded(databases, migrated_template, orgs=20, upvotes=600, seed=5)
+    try:
+        with session_scope(url) as s:
+            moved = set(s.scalars(select(StatusChange.integration_id).where(StatusChange.from_status == "requested")))
+            planned = set(s.scalars(select(PlanningDecision.integration_id)))
+            assert moved and moved == planned
+            c = planning_criterion(s, utcnow(), period_days=None)
+            assert c.denominator == len(moved) and set(c.rows["bucket"]) <= {"Top", "Medium", "Low"}
+    finally:
+        databases.drop(url)

@@ -21,7 +21,7 @@ def move_status(session: Session, *, actor: str, slug: str, to_status: str,
                 override_reason: str | None = None) -> Integration:
     """``change_status`` plus, when the integration leaves ``requested``, its planning decision."""
     before = get_integration(session, slug).status
-    snapshot = _ranking_now(session, slug) if before == "requested" and to_status != "requested" else None
+    snapshot = ranking_snapshot(session, slug) if before == "requested" and to_status != "requested" else None
     integration = change_status(session, actor=actor, slug=slug, to_status=to_status,
                                 override_reason=override_reason)
     if snapshot is not None and integration.status == to_status:
@@ -30,7 +30,8 @@ def move_status(session: Session, *, actor: str, slug: str, to_status: str,
     return integration
 
 
-def _ranking_now(session: Session, slug: str) -> dict[str, object]:
+def ranking_snapshot(session: Session, slug: str) -> dict[str, object]:
+    """What the ranking says about ``slug`` now: the fields of its planning decision."""
     settings = ranking.current_settings(session)
     row = next(r for r in ranking.rank(session, include_built=True, settings=settings) if r.slug == slug)
     return {"rank": row.rank if not row.built else None, "bucket": row.bucket, "score": row.score,

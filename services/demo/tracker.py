@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from db.models import ChecklistItem, Integration
 from db.models.build import ChecklistEvent, ReviewFinding, StatusChange
+from db.models.ranking import PlanningDecision
 from services.build import pipeline
 from services.build.evidence import GUIDE_ITEMS
+from services.demand.planning import ranking_snapshot
 from services.demo.plan import ADMIN, ENGINEER, plans
 
 _PATH = ("requested", "planned", "building", "testing", "available")
@@ -36,6 +38,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def _move(session: Session, integration: Integration, a: str, b: str, actor: str, at: datetime) -> None:
+    session.add(StatusChange(integration_id=integration.id, from_status=a, to_status=b, actor=actor, created_at=at))
+    if a == "requested":   # leaving requested is a planning decision (criterion 4), as in the app
+        session.add(PlanningDecision(integration_id=integration.id, planned_by=actor, planned_at=at,
+                                     **ranking_snapshot(session, integration.slug)))
+
+
 def seed(session: Session, anchor: datetime) -> None:
     by_slug = {i.slug: i for i in session.scalars(select(Integration))}
     demo = plans()
@@ -49,9 +58,8 @@ def seed(session: Session, anchor: datetime) -> None:
         steps = _PATH[: _PATH.index(integration.status) + 1] if integration.status in _PATH else ()
         moves = list(zip(steps, steps[1:], strict=False))
         for n, (a, b) in enumerate(moves):   # the last move matches status_changed_at (3 days ago)
-            session.add(StatusChange(integration_id=integration.id, from_status=a, to_status=b,
-                                     actor=ADMIN if a == "requested" else owner or ENGINEER,
-                                     created_at=anchor - timedelta(days=3 + 14 * (len(moves) - 1 - n))))
+            _move(session, integration, a, b, ADMIN if a == "requested" else owner or ENGINEER,
+                  anchor - timedelta(days=3 + 14 * (len(moves) - 1 - n)))
     for slug, plan in demo.items():
         integration = by_slug.get(slug)
         if plan.review is None or integration is None:
@@ -92,6 +100,4 @@ def _complete(session: Session, integration: Integration, anchor: datetime) -> N
         item.state, item.updated_by = "done", ENGINEER
         item.updated_at = anchor - timedelta(days=42) + timedelta(hours=14 * n)
     for n, (a, b) in enumerate(zip(_PATH[:3], _PATH[1:4], strict=True)):
-        session.add(StatusChange(integration_id=integration.id, from_status=a, to_status=b,
-                                 actor=ADMIN if a == "requested" else ENGINEER,
-                                 created_at=anchor - timedelta(days=45 - 12 * n)))
+        _move(session, integration, a, b, ADMIN if a == "requested" else ENGINEER, anchor - timedelta(days=45 - 12 * n))
