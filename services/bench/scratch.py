@@ -19,6 +19,20 @@ from services.runtime.pacing import close_shared
 
 
 @contextmanager
+def restored_environment(*keys: str) -> Iterator[None]:
+    """The environment variables ``keys`` as they were before the block, whatever a benchmark run set them to."""
+    saved = {k: os.environ.get(k) for k in keys}
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
 def scratch_database(base_url: str) -> Iterator[str]:
     """The scratch database is the Hub's database for the run: DATABASE_URL points at it meanwhile, so what reads
     the configured database (the shared pacer, the job deferrer) uses it too; restored afterwards."""

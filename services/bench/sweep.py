@@ -32,7 +32,7 @@ from db.base import utcnow
 from db.models import Connection, Integration, Organization, Tier
 from db.session import session_scope
 from services import sandbox
-from services.bench.scratch import scratch_database
+from services.bench.scratch import restored_environment, scratch_database
 from services.catalog import load_catalog
 from services.connect.checks import check_spec
 from services.connect.fields import render
@@ -138,28 +138,21 @@ def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 5
     if unknown:
         raise ValueError(f"no benchmark connection for {', '.join(unknown)}; "
                          f"choose from {', '.join(bench_fixtures())}")
-    saved = {k: os.environ.get(k) for k in ("HUB_SANDBOX", "HUB_BASE_URL")}
-    try:
-        with scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
-            os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root)
-            upgrade_database(url)
-            create_connections(url, connections, services, root, accounts)
-            run_sweep(actor="bench", db_url=url, concurrency=4, evaluate_alerts=False,
-                      service=services[0])                                      # warm-up (imports, pools)
-            before = _stats(root)
-            started = time.perf_counter()    # wall time of the whole run, storing the results included
-            sequential = run_sweep(actor="bench", db_url=url, concurrency=1, evaluate_alerts=False)
-            sequential_s = time.perf_counter() - started
-            started = time.perf_counter()
-            swept = run_sweep(actor="bench", db_url=url, concurrency=concurrency, evaluate_alerts=False)
-            sweep_s = time.perf_counter() - started
-            after = _stats(root)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with restored_environment("HUB_SANDBOX", "HUB_BASE_URL"), \
+            scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
+        os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root)
+        upgrade_database(url)
+        create_connections(url, connections, services, root, accounts)
+        run_sweep(actor="bench", db_url=url, concurrency=4, evaluate_alerts=False,
+                  service=services[0])                                      # warm-up (imports, pools)
+        before = _stats(root)
+        started = time.perf_counter()    # wall time of the whole run, storing the results included
+        sequential = run_sweep(actor="bench", db_url=url, concurrency=1, evaluate_alerts=False)
+        sequential_s = time.perf_counter() - started
+        started = time.perf_counter()
+        swept = run_sweep(actor="bench", db_url=url, concurrency=concurrency, evaluate_alerts=False)
+        sweep_s = time.perf_counter() - started
+        after = _stats(root)
     return {"connections": swept.total, "sweep_s": round(sweep_s, 3), "sequential_s": round(sequential_s, 3),
             # A failed check (e.g. a pacing wait past the cap) is not a comparable result: no speedup then.
             "speedup": round(sequential_s / sweep_s, 1) if not (swept.failed or sequential.failed) else None,
@@ -216,53 +209,46 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
         raise InvalidInput("bench sweep --workers needs DATABASE_URL on PostgreSQL: the workers share its job queue "
                            "and pacing budget (with SQLite there are no workers)")
     services = services or default_services()
-    saved = {k: os.environ.get(k) for k in ("HUB_SANDBOX", "HUB_BASE_URL", "HUB_JOBS")}
-    try:
-        with scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
-            os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root, HUB_JOBS="queue")
-            upgrade_database(url)
-            create_connections(url, connections, services, root, accounts)
-            with session_scope(url) as s:
-                ids = list(s.scalars(select(Connection.id).order_by(Connection.id)))
-            shards = [{"connection_ids": ids[i:i + tasks.SHARD]} for i in range(0, len(ids), tasks.SHARD)]
-            for count in workers:
-                procs = start_workers(url, count, root, queues="maintenance", concurrency=jobs_per_worker)
-                try:
-                    wait_workers(url, count, procs)
-                    # Warm-up: a one-connection shard per job slot, so each worker has loaded what a check needs.
-                    warm = _count(url, "SELECT count(*) FROM health_sweeps") + count * jobs_per_worker
-                    dispatch.defer("sweep_shard", [{"connection_ids": ids[:1]}] * (count * jobs_per_worker), url=url)
-                    while _count(url, "SELECT count(*) FROM health_sweeps") < warm:
-                        time.sleep(0.05)
-                    sweeps_before = _count(url, "SELECT count(*) FROM health_sweeps")
-                    last_sweep = _count(url, "SELECT coalesce(max(id), 0) FROM health_sweeps")
-                    results_before = _count(url, "SELECT count(*) FROM health_sweep_results")
-                    before = _stats(root)
-                    started = time.perf_counter()
-                    dispatch.defer("sweep_shard", shards, url=url)
-                    killed = False
-                    while _count(url, "SELECT count(*) FROM health_sweeps") < sweeps_before + len(shards):
-                        if kill_after_s is not None and not killed and time.perf_counter() - started > kill_after_s:
-                            procs[0].send_signal(signal.SIGKILL)     # mid-sweep: its shards' jobs are retried
-                            procs += start_workers(url, 1, root, queues="maintenance", concurrency=jobs_per_worker)
-                            killed = True
-                        if time.perf_counter() - started > 1800:
-                            raise RuntimeError("the sweep jobs did not finish in 30 minutes")
-                        time.sleep(0.05)
-                    sweep_s = time.perf_counter() - started
-                    after = _stats(root)
-                    checked = _count(url, "SELECT count(*) FROM health_sweep_results") - results_before
-                    failed = _count(url, f"SELECT coalesce(sum(failed), 0) FROM health_sweeps WHERE id > {last_sweep}")
-                finally:
-                    stop_workers(procs)
-                yield {"workers": count, "connections": len(ids), "accounts": accounts, "sweep_s": round(sweep_s, 3),
-                       "rate_limit_breaches": after["rate_limit_breaches"] - before["rate_limit_breaches"],
-                       "checked": checked, "failed": failed, "shards": len(shards), "jobs_per_worker": jobs_per_worker,
-                       "latency_ms": latency_ms, "killed_worker": killed,
-                       "requests": after["requests"] - before["requests"]}
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with restored_environment("HUB_SANDBOX", "HUB_BASE_URL", "HUB_JOBS"), \
+            scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
+        os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root, HUB_JOBS="queue")
+        upgrade_database(url)
+        create_connections(url, connections, services, root, accounts)
+        with session_scope(url) as s:
+            ids = list(s.scalars(select(Connection.id).order_by(Connection.id)))
+        shards = [{"connection_ids": ids[i:i + tasks.SHARD]} for i in range(0, len(ids), tasks.SHARD)]
+        for count in workers:
+            procs = start_workers(url, count, root, queues="maintenance", concurrency=jobs_per_worker)
+            try:
+                wait_workers(url, count, procs)
+                # Warm-up: a one-connection shard per job slot, so each worker has loaded what a check needs.
+                warm = _count(url, "SELECT count(*) FROM health_sweeps") + count * jobs_per_worker
+                dispatch.defer("sweep_shard", [{"connection_ids": ids[:1]}] * (count * jobs_per_worker), url=url)
+                while _count(url, "SELECT count(*) FROM health_sweeps") < warm:
+                    time.sleep(0.05)
+                sweeps_before = _count(url, "SELECT count(*) FROM health_sweeps")
+                last_sweep = _count(url, "SELECT coalesce(max(id), 0) FROM health_sweeps")
+                results_before = _count(url, "SELECT count(*) FROM health_sweep_results")
+                before = _stats(root)
+                started = time.perf_counter()
+                dispatch.defer("sweep_shard", shards, url=url)
+                killed = False
+                while _count(url, "SELECT count(*) FROM health_sweeps") < sweeps_before + len(shards):
+                    if kill_after_s is not None and not killed and time.perf_counter() - started > kill_after_s:
+                        procs[0].send_signal(signal.SIGKILL)     # mid-sweep: its shards' jobs are retried
+                        procs += start_workers(url, 1, root, queues="maintenance", concurrency=jobs_per_worker)
+                        killed = True
+                    if time.perf_counter() - started > 1800:
+                        raise RuntimeError("the sweep jobs did not finish in 30 minutes")
+                    time.sleep(0.05)
+                sweep_s = time.perf_counter() - started
+                after = _stats(root)
+                checked = _count(url, "SELECT count(*) FROM health_sweep_results") - results_before
+                failed = _count(url, f"SELECT coalesce(sum(failed), 0) FROM health_sweeps WHERE id > {last_sweep}")
+            finally:
+                stop_workers(procs)
+            yield {"workers": count, "connections": len(ids), "accounts": accounts, "sweep_s": round(sweep_s, 3),
+                   "rate_limit_breaches": after["rate_limit_breaches"] - before["rate_limit_breaches"],
+                   "checked": checked, "failed": failed, "shards": len(shards), "jobs_per_worker": jobs_per_worker,
+                   "latency_ms": latency_ms, "killed_worker": killed,
+                   "requests": after["requests"] - before["requests"]}

@@ -30,7 +30,7 @@ from sqlalchemy import select, text
 
 from db.models import Connection, Integration, Organization, Tier
 from db.session import session_scope
-from services.bench.scratch import scratch_database
+from services.bench.scratch import restored_environment, scratch_database
 from services.bench.sweep import _free_port, start_workers, stop_workers, wait_workers
 from services.catalog import load_catalog
 from services.connect.webhook_secrets import rotate_webhook_secret
@@ -102,10 +102,9 @@ def bench_webhooks(base_url: str, *, rate: int = 500, seconds: float = 20.0, ser
         raise InvalidInput("bench webhooks needs DATABASE_URL on PostgreSQL: its servers and workers share the job "
                            "queue (with SQLite one server handles webhooks itself)")
     keys = os.environ.get("HUB_ENCRYPTION_KEYS") or base64.b64encode(secrets.token_bytes(32)).decode()
-    saved = {k: os.environ.get(k) for k in ("HUB_ENCRYPTION_KEYS", "HUB_JOBS")}
-    os.environ.update(HUB_ENCRYPTION_KEYS=keys, HUB_JOBS="queue")
     run = uuid.uuid4().hex[:8]
-    try:
+    with restored_environment("HUB_ENCRYPTION_KEYS", "HUB_JOBS"):
+        os.environ.update(HUB_ENCRYPTION_KEYS=keys, HUB_JOBS="queue")
         with scratch_database(base_url) as url:
             upgrade_database(url)
             cid, secret = _setup(url)
@@ -120,12 +119,6 @@ def bench_webhooks(base_url: str, *, rate: int = 500, seconds: float = 20.0, ser
             finally:
                 stop_workers(worker_procs)
                 stop_workers(server_procs)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return {**result, "rate": rate, "seconds": seconds, "servers": servers, "workers": workers}
 
 
