@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -128,6 +129,9 @@ def sign_in(browser, base: str, email: str, *, width: int = 1440, height: int = 
     page.goto(base)
     sign_in_on(page, email)
     expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
+    # "/" is a landing page that opens the role's home at its own address (pages/hub.py): wait for that switch,
+    # or a click made meanwhile would be overtaken by it
+    page.wait_for_url(lambda url: urlsplit(url).path not in ("", "/"), timeout=30_000)
     return ctx, page
 
 
