@@ -29,18 +29,6 @@ API_CALL = "API call"
 SHOWN_FORM_FIELDS = frozenset({"grant_type", "client_id", "scope"})
 BODY_LIMIT = 4000
 
-_tls_lock = threading.Lock()
-_tls: list[Any] = []
-
-
-def _shared_tls() -> Any:
-    """One TLS context for every recorder (building one costs ~15 ms of CPU)."""
-    with _tls_lock:
-        if not _tls:
-            _tls.append(http.tls_context())
-        return _tls[0]
-
-
 @dataclass(frozen=True)
 class WireCall:
     method: str
@@ -71,7 +59,7 @@ class Recorder(http.BaseTransport):
 
     def __init__(self, inner: http.BaseTransport | None = None) -> None:
         self._own = inner is None
-        self._inner = inner if inner is not None else http.pooled_transport(4, _shared_tls())
+        self._inner = inner if inner is not None else http.pooled_transport(4, http.tls_context())
         self._lock = threading.Lock()
         self.calls: list[WireCall] = []
 

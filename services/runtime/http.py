@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Generator
+from functools import cache
 from typing import Any
 
 import httpx2
@@ -49,9 +50,10 @@ def make_client(base_url: str = "", *, auth: httpx2.Auth | None = None, transpor
                          follow_redirects=False, event_hooks=hooks, trust_env=False)
 
 
+@cache
 def tls_context() -> ssl.SSLContext:
-    """The TLS context each transport builds by default (no environment overrides, as our clients), built once to
-    share between transports: building one costs ~15 ms of CPU."""
+    """The TLS context each transport builds by default (no environment overrides, as our clients), built once per
+    process to share between transports: building one costs ~15 ms of CPU."""
     return httpx2.create_ssl_context(trust_env=False)
 
 
