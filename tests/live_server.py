@@ -128,11 +128,17 @@ def sign_in(browser, base: str, email: str, *, width: int = 1440, height: int = 
     page = ctx.new_page()
     page.goto(base)
     sign_in_on(page, email)
-    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
-    # "/" is a landing page that opens the role's home at its own address (pages/hub.py): wait for that switch,
-    # or a click made meanwhile would be overtaken by it
-    page.wait_for_url(lambda url: urlsplit(url).path not in ("", "/"), timeout=30_000)
+    wait_for_home(page)
     return ctx, page
+
+
+def wait_for_home(page) -> None:  # type: ignore[no-untyped-def]
+    """After signing in at "/": wait until the landing page has opened the role's home at its own address
+    (pages/hub.py); a sidebar click made before that switch would be overtaken by it."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
+    page.wait_for_url(lambda url: urlsplit(url).path not in ("", "/"), timeout=30_000)
 
 
 def sign_in_on(page, email: str, *, name: str = "", unverified: bool = False) -> None:  # type: ignore[no-untyped-def]

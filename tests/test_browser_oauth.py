@@ -17,7 +17,7 @@ from db.session import session_scope
 from services.connect.store import read_secrets
 from services.connect.vault import Vault, parse_keys
 from tests.credentials_support import KEY_A
-from tests.live_server import SHOTS, chromium, sandbox_hub, sign_in_on
+from tests.live_server import SHOTS, chromium, sandbox_hub, sign_in_on, wait_for_home
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,7 @@ def test_connect_with_oauth_in_the_browser(sandbox_server, browser):
     try:
         page.goto(base)
         sign_in_on(page, "support@layers.example")   # st.login against the sandbox identity provider
+        wait_for_home(page)
         expect(page.get_by_text("Development encryption key")).to_have_count(0, timeout=30_000)   # keys are set
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="Connections", exact=True).click()
         expect(page.get_by_role("heading", name="Connections").first).to_be_visible(timeout=30_000)
