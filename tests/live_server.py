@@ -121,7 +121,6 @@ def sign_in(browser, base: str, email: str, *, width: int = 1440, height: int = 
     """A new browser context signed in with st.login against the sandbox identity provider; returns (context, page).
 
     The server must run with the sandbox on (``running_hub`` and ``sandbox_hub`` turn it on)."""
-    from playwright.sync_api import expect
 
     ctx = browser.new_context(viewport={"width": width, "height": height})
     ctx.set_default_timeout(30_000)     # a loaded CI machine renders slowly; waits end as soon as content shows
