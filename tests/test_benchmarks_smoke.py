@@ -65,6 +65,7 @@ def test_bench_sweep_smoke(db_url: str, capsys: pytest.CaptureFixture[str]) -> N
     assert tuple(row["services"]) == services and row["accounts"] is None
     # Every check passed both ways, and the sandbox answered no 429 from its rate limiters.
     assert (row["sweep_failed"], row["sequential_failed"], row["rate_limit_breaches"]) == (0, 0, 0), row
+    assert row["breaches_by_service"] == {} and row["sandbox_lag_ms_max"] >= 0, row
     assert row["requests"] >= 2 * n
     assert all(positive(row[k]) for k in ("sweep_s", "sequential_s", "speedup")), row
 
@@ -80,6 +81,7 @@ def test_bench_sweep_workers_smoke(db_url: str, capsys: pytest.CaptureFixture[st
         assert row.keys() >= {"workers", "connections", "accounts", "sweep_s", "rate_limit_breaches"}
         assert (row["workers"], row["connections"], row["accounts"], row["checked"]) == (workers, 12, 2, 12), row
         assert (row["rate_limit_breaches"], row["failed"]) == (0, 0) and positive(row["sweep_s"]), row
+        assert (row["breaches_by_service"], row["failures"]) == ({}, {}) and row["sandbox_lag_ms_max"] >= 0, row
 
 
 def test_bench_sweep_workers_refuses_sqlite(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

@@ -4,13 +4,15 @@ and the server counts what it answered. A 429 is a rate-limit breach: no fault s
 benchmark, so only the sandbox's own limiters (services/sandbox/limits.py) answer 429.
 
     python -m services.bench.sandbox --port 8765 --latency-ms 50
-    GET /_bench/stats -> {"requests": n, "rate_limit_breaches": k}
+    GET /_bench/stats[?reset_lag=1] -> {"requests": n, "rate_limit_breaches": k, "max_lag_ms": ms,
+                                        "breaches_by_service": {slug: k}}
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from collections import Counter
 from typing import Any
 
@@ -21,6 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from services import sandbox
+from services.sandbox.limits import ARRIVED
 
 STATS: Counter = Counter()
 
@@ -35,20 +38,30 @@ class Meter:
         if scope["type"] != "http" or not scope["path"].startswith("/sandbox/"):
             await self.app(scope, receive, send)
             return
+        arrived = time.monotonic()
+        ARRIVED.set(arrived)        # the limiters count from here (services/sandbox/limits.py), as a provider's edge
         await asyncio.sleep(self.latency_s)
+        lag_ms = round((time.monotonic() - arrived - self.latency_s) * 1000)   # this event loop's own delay
+        STATS["max_lag_ms"] = max(STATS["max_lag_ms"], lag_ms)
 
         async def counting(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 STATS["requests"] += 1
                 if message["status"] == 429:
                     STATS["rate_limit_breaches"] += 1
+                    STATS["429:" + scope["path"].split("/")[2]] += 1     # /sandbox/<slug>/...
             await send(message)
         await self.app(scope, receive, counting)
 
 
 def build_app(latency_ms: float) -> Any:
     async def stats(request: Request) -> JSONResponse:
-        return JSONResponse({"requests": STATS["requests"], "rate_limit_breaches": STATS["rate_limit_breaches"]})
+        lag = STATS["max_lag_ms"]
+        if request.query_params.get("reset_lag"):      # a run's own figure: read at its start, then again at its end
+            STATS["max_lag_ms"] = 0
+        return JSONResponse({"requests": STATS["requests"], "rate_limit_breaches": STATS["rate_limit_breaches"],
+                             "max_lag_ms": lag,
+                             "breaches_by_service": {k[4:]: n for k, n in sorted(STATS.items()) if k[:4] == "429:"}})
 
     app = Starlette(routes=[Route("/_bench/stats", stats), sandbox.mount()])
     return Meter(app, latency_ms / 1000)

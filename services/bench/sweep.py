@@ -71,8 +71,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _stats(root: str) -> dict[str, int]:
-    with urllib.request.urlopen(f"{root}/_bench/stats", timeout=10) as response:
+def _stats(root: str, *, start: bool = False) -> dict[str, Any]:
+    """The sandbox's counts; ``start``: a run begins (its event loop's lag is then measured afresh)."""
+    with urllib.request.urlopen(f"{root}/_bench/stats{'?reset_lag=1' if start else ''}", timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -145,7 +146,7 @@ def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 5
         create_connections(url, connections, services, root, accounts)
         run_sweep(actor="bench", db_url=url, concurrency=4, evaluate_alerts=False,
                   service=services[0])                                      # warm-up (imports, pools)
-        before = _stats(root)
+        before = _stats(root, start=True)
         started = time.perf_counter()    # wall time of the whole run, storing the results included
         sequential = run_sweep(actor="bench", db_url=url, concurrency=1, evaluate_alerts=False)
         sequential_s = time.perf_counter() - started
@@ -157,12 +158,29 @@ def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 5
             # A failed check (e.g. a pacing wait past the cap) is not a comparable result: no speedup then.
             "speedup": round(sequential_s / sweep_s, 1) if not (swept.failed or sequential.failed) else None,
             "rate_limit_breaches": after["rate_limit_breaches"] - before["rate_limit_breaches"],
+            "breaches_by_service": _breaches_by_service(before, after), "sandbox_lag_ms_max": after["max_lag_ms"],
             "latency_ms": latency_ms, "concurrency": concurrency, "services": list(services), "accounts": accounts,
             "sweep_failed": swept.failed, "sequential_failed": sequential.failed,
             "requests": after["requests"] - before["requests"]}
 
 
 # --- `bench sweep --workers 1,2,4`: the sweep as jobs, run by worker processes (issue 16) -----------------------
+
+def _breaches_by_service(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    was = before.get("breaches_by_service", {})
+    return {slug: n - was.get(slug, 0) for slug, n in after.get("breaches_by_service", {}).items()
+            if n > was.get(slug, 0)}
+
+
+def _failures(url: str, after_sweep: int) -> dict[str, int]:
+    """Failed checks of the sweeps after ``after_sweep`` by category and the diagnosis's first words: a run with
+    failures says why."""
+    with session_scope(url) as s:
+        rows = s.execute(text("SELECT coalesce(category, '-') || ': ' || left(diagnosis, 60) AS why, count(*) "
+                              "FROM health_sweep_results WHERE NOT ok AND sweep_id > :after GROUP BY why "
+                              "ORDER BY count(*) DESC LIMIT 10"), {"after": after_sweep}).all()
+    return {str(why): int(n) for why, n in rows}
+
 
 def _count(url: str, sql: str) -> int:
     with session_scope(url) as s:
@@ -229,7 +247,7 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
                 sweeps_before = _count(url, "SELECT count(*) FROM health_sweeps")
                 last_sweep = _count(url, "SELECT coalesce(max(id), 0) FROM health_sweeps")
                 results_before = _count(url, "SELECT count(*) FROM health_sweep_results")
-                before = _stats(root)
+                before = _stats(root, start=True)
                 started = time.perf_counter()
                 dispatch.defer("sweep_shard", shards, url=url)
                 killed = False
@@ -245,10 +263,13 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
                 after = _stats(root)
                 checked = _count(url, "SELECT count(*) FROM health_sweep_results") - results_before
                 failed = _count(url, f"SELECT coalesce(sum(failed), 0) FROM health_sweeps WHERE id > {last_sweep}")
+                failures = _failures(url, last_sweep)
             finally:
                 stop_workers(procs)
             yield {"workers": count, "connections": len(ids), "accounts": accounts, "sweep_s": round(sweep_s, 3),
                    "rate_limit_breaches": after["rate_limit_breaches"] - before["rate_limit_breaches"],
-                   "checked": checked, "failed": failed, "shards": len(shards), "jobs_per_worker": jobs_per_worker,
-                   "latency_ms": latency_ms, "killed_worker": killed,
+                   "breaches_by_service": _breaches_by_service(before, after),
+                   "sandbox_lag_ms_max": after["max_lag_ms"], "checked": checked, "failed": failed,
+                   "failures": failures, "shards": len(shards),
+                   "jobs_per_worker": jobs_per_worker, "latency_ms": latency_ms, "killed_worker": killed,
                    "requests": after["requests"] - before["requests"]}

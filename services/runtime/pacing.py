@@ -128,6 +128,8 @@ class Pacer:
 TRACKED = 1000        # send times kept per shared window (see the module docstring)
 LEASE_S = 120.0       # a shared concurrency slot frees itself this long after it was taken (a killed holder)
 LATE_RETRIES = 3      # reservations per send when the process wakes up late for its send time
+POOL_SIZE = 4         # database connections per process for reservations
+SHARED_MARGIN_S = float(os.environ.get("HUB_PACING_MARGIN_S", "0.05"))
 
 _RESERVE = text("""
 WITH w AS (SELECT id, capacity, per_seconds, times FROM pacing_windows WHERE id = ANY(:ids) ORDER BY id FOR UPDATE),
@@ -163,9 +165,11 @@ class SharedPacer:
     """The pacer's windows and slots in PostgreSQL (``pacing_windows``): one budget for every process."""
 
     def __init__(self, url: str, sleep: Callable[[float], None] = time.sleep) -> None:
-        # Autocommit: a reservation is one statement, one round trip.
-        self._engine: Engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=8, max_overflow=56,
-                                             pool_pre_ping=True)
+        # Autocommit: a reservation is one statement, one round trip (~2 ms), so a few connections serve every
+        # thread of the process; a thread waits for one rather than the process opening one per thread, which
+        # with several workers ran PostgreSQL out of connections (max_connections, docs/deployment.md).
+        self._engine: Engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=POOL_SIZE,
+                                             max_overflow=0, pool_timeout=60, pool_pre_ping=True)
         self._ids: dict[tuple[str, str, int], int] = {}
         self._lock = threading.Lock()
         self._sleep = sleep
@@ -199,7 +203,7 @@ class SharedPacer:
 
     def reserve(self, window_ids: list[int], max_wait: float) -> float:
         """One send time for all of the account's windows, recorded in each; the seconds to wait for it."""
-        params = {"ids": window_ids, "margin": MARGIN_S, "share": MARGIN_SHARE, "max_wait": max_wait}
+        params = {"ids": window_ids, "margin": SHARED_MARGIN_S, "share": MARGIN_SHARE, "max_wait": max_wait}
         with self._engine.connect() as conn:
             wait = conn.execute(_RESERVE, params).scalars().first()
             if wait is None:   # past max_wait: nothing reserved; say how long it would have been

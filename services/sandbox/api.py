@@ -48,7 +48,7 @@ Found = str | Response | None
 Auth = Callable[[Request], Found | Awaitable[Found]]
 Handler = Callable[..., Awaitable[Response]]
 BodyReader = Callable[[Request], Awaitable[Any]]
-Limit = Callable[[Request, str], Decision]
+Limit = Callable[[Request, str], Decision | None]     # None: this request does not count
 
 
 class Window(Protocol):

@@ -5,20 +5,33 @@ use it): a sliding window (ActiveCampaign 5 requests/s per account), a fixed win
 
 Limiters are real, not fault switches: a client that does not pace itself gets the provider's 429.
 ``reset_all()`` forgets every count (tests call it between cases, next to ``store.reset_all()``).
+
+A provider counts a request when it reaches its edge. A server in front of the sandbox may say when that was
+(``ARRIVED``, e.g. the benchmark sandbox, services/bench/sandbox.py): the limiters on the process clock then count
+from it, not from when this one event loop got round to the request, whose lag on a loaded machine is the
+sandbox's own and not the client's pacing.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 _LIMITERS: weakref.WeakSet[Any] = weakref.WeakSet()
+ARRIVED: ContextVar[float | None] = ContextVar("sandbox_request_arrived", default=None)   # time.monotonic()
+
+
+def _arrival(now: Callable[[], float]) -> float:
+    arrived = ARRIVED.get()
+    return arrived if arrived is not None and now is time.monotonic else now()
 
 
 @dataclass(frozen=True)
@@ -40,13 +53,13 @@ class SlidingWindow:
 
     def hit(self, key: str) -> Decision:
         with self._lock:
-            now = self.now()
+            now = _arrival(self.now)
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self.per_seconds:
                 hits.popleft()
             if len(hits) >= self.limit:
                 return Decision(False, self.limit, 0, max(0.0, hits[0] + self.per_seconds - now))
-            hits.append(now)
+            bisect.insort(hits, now)        # arrival times may come slightly out of order
             return Decision(True, self.limit, self.limit - len(hits), hits[0] + self.per_seconds - now)
 
     def reset(self) -> None:
@@ -65,7 +78,7 @@ class FixedWindow:
 
     def hit(self, key: str) -> Decision:
         with self._lock:
-            now = self.now()
+            now = _arrival(self.now)
             window = self._windows.get(key)
             if window is None or now >= window[0] + self.per_seconds:
                 window = self._windows[key] = [now, 0]

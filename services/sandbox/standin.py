@@ -91,6 +91,7 @@ class RateLimit:
     window: str = "fixed"                      # fixed (resets) | sliding
     headers: tuple[str, str, str] | tuple[()] = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
     retry_after: bool = False                  # a 429 also carries Retry-After
+    paths: tuple[str, ...] = ()                # only requests to these paths count (Slack: per method); () = all
 
     def limiter(self) -> FixedWindow | SlidingWindow:
         cls = FixedWindow if self.window == "fixed" else SlidingWindow
@@ -143,9 +144,14 @@ class StandIn:
         self.api = SandboxApi(
             self.slug, auth=lambda request: sandbox_account(self.credential(request)),
             refuse=lambda request: self._error(self.refused_status, self.messages["unauthorized"]),
-            limit=self.limiter, too_many=self._too_many, headers=self._limit_headers, read=self._read,
+            limit=self._limit_paths if self.rate_limit and self.rate_limit.paths else self.limiter,
+            too_many=self._too_many, headers=self._limit_headers, read=self._read,
             bad_body=lambda exc: self._error(400, self.messages["bad_json"]))
         self.api.route(self.root + "/{path:path}", METHODS, body=True)(self._serve)
+
+    def _limit_paths(self, request: Request, account: str) -> Decision | None:
+        assert self.limiter is not None and self.rate_limit is not None
+        return self.limiter.hit(account) if request.url.path.endswith(self.rate_limit.paths) else None
 
     # ------------------------------------------------------------------ the definition (read once, lazily)
     @cached_property

@@ -28,7 +28,9 @@ STANDIN = StandIn(
     messages={"unauthorized": "invalid_auth", "not_found": "unknown_method", "rate_limit": "ratelimited",
               "server_error": "internal_error", "unavailable": "service_unavailable",
               "bad_json": "invalid_json"},                                                   # V: error codes
-    rate_limit=RateLimit(20, 60.0, headers=(), retry_after=True),   # V: Tier 2 (20+ per minute), Retry-After
+    # V: conversations.list is Tier 2 (20+ per minute), 429 with Retry-After; auth.test "allows hundreds of requests
+    # per minute" (docs.slack.dev/reference/methods/auth.test): tiers are per method, so only the Tier 2 one counts
+    rate_limit=RateLimit(20, 60.0, headers=(), retry_after=True, paths=("/conversations.list",)),
     refused_status=200,                                             # V: {ok: false, error: invalid_auth}
 )
 SANDBOX = STANDIN.provider()
