@@ -3,6 +3,7 @@ sandbox connections for them, and API call log rows written directly (fixture ro
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -72,14 +73,15 @@ def add_calls(session, connection_id: int, outcomes: str, *, start: datetime, st
 
 
 class WebhookSink:
-    """A loopback HTTP server recording JSON POSTs (alert webhook deliveries); answers ``status``."""
+    """A loopback HTTP server recording JSON POSTs (alert webhook deliveries); answers ``status``, after 500 to the
+    first ``fail_first`` POSTs; with ``hold``, each answer waits until that event is set (a POST in flight)."""
 
-    def __init__(self, status: int = 204) -> None:
+    def __init__(self, status: int = 204, *, fail_first: int = 0, hold: threading.Event | None = None) -> None:
         self.status, self.received = status, []
+        self.fail_first, self.hold = fail_first, hold
 
     def __enter__(self) -> WebhookSink:
         import json
-        import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         sink = self
@@ -88,7 +90,9 @@ class WebhookSink:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 sink.received.append(json.loads(body))
-                self.send_response(sink.status)
+                if sink.hold is not None:
+                    sink.hold.wait(30)
+                self.send_response(500 if len(sink.received) <= sink.fail_first else sink.status)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:

@@ -3,6 +3,7 @@ in-process, so `make run` needs no worker; the pending pass finds whatever a los
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import anyio
@@ -51,6 +52,10 @@ def test_a_deferred_job_runs_in_this_process(connect, session, creds_env, db_url
     assert again.result(timeout=30) is None             # a second run: the claim matches nothing
     assert dispatch.defer("prune", [{}]) == 1           # HUB_JOBS=embedded (the suite's default): in-process
     assert _state(event_id) == ("handled", 1)
+    deadline = time.monotonic() + 30                    # the prune must not run into the next test's database
+    while embedded.RUNNER.pending and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert embedded.RUNNER.pending == 0
 
 
 def test_the_pending_pass_handles_what_a_lost_job_left(connect, session, creds_env, db_url: str) -> None:

@@ -114,3 +114,32 @@ def test_concurrency_slots_are_shared_and_released(db_url: str) -> None:
 
         assert conn.execute(text("SELECT cardinality(times) FROM pacing_windows WHERE id = :id"),
                             {"id": slots}).scalar() == 0   # every slot given back
+
+
+def test_a_late_wake_up_reserves_a_new_send_time(db_url: str) -> None:
+    """A process that wakes up well after its reserved send time (a busy machine) would land closer to the sends
+    reserved after it than the window allows: it reserves again and sends at the new time (the late reservation
+    stays, costing throughput only)."""
+    overslept: list[float] = []
+
+    def late_sleep(seconds: float) -> None:
+        late = 0.3 if not overslept else 0.0      # the first wait oversleeps, as a starved thread would
+        overslept.append(seconds)
+        time.sleep(seconds + late)
+
+    pacer, spec, key = SharedPacer(db_url, sleep=late_sleep), load_catalog().get("notion"), f"n-{uuid.uuid4().hex[:8]}"
+    windows, _ = pacer._limits(spec, key, None)           # Notion: 3 requests per second
+    for _ in range(3):
+        assert pacer.reserve(windows, 0.0) == 0.0
+    with pacer.slot(spec, key, max_wait=10) as waited:
+        pass
+    assert len(overslept) == 1 and 1.0 < overslept[0] <= 1.1, overslept   # the window's next send time, overslept
+    assert waited == pytest.approx(overslept[0])      # the new reservation is free at once: the window allows it now
+    with pacer._engine.connect() as conn:
+        from sqlalchemy import text
+
+        times = conn.execute(text("SELECT times FROM pacing_windows WHERE id = :id"), {"id": windows[0]}).scalar()
+    # Both reservations are in the window: the reserved send time and, 0.3 s later, the time it was really sent
+    # (without the second, the window would not know the send came late).
+    assert len(times) == 3 and 0.25 <= times[-1] - times[-2] <= 0.6, times
+    pacer._engine.dispose()

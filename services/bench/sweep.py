@@ -239,9 +239,12 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
             procs = start_workers(url, count, root, queues="maintenance", concurrency=jobs_per_worker)
             try:
                 wait_workers(url, count, procs)
-                # Warm-up: a one-connection shard per job slot, so each worker has loaded what a check needs.
-                warm = _count(url, "SELECT count(*) FROM health_sweeps") + count * jobs_per_worker
-                dispatch.defer("sweep_shard", [{"connection_ids": ids[:1]}] * (count * jobs_per_worker), url=url)
+                # Warm-up: one shard checking a connection of every provider (the sandbox reads each provider's
+                # definition on its first request, which holds its event loop for seconds), then a one-connection
+                # shard per job slot, so each worker has loaded what a check needs.
+                warm = _count(url, "SELECT count(*) FROM health_sweeps") + 1 + count * jobs_per_worker
+                dispatch.defer("sweep_shard", [{"connection_ids": ids[:len(services)]}]
+                               + [{"connection_ids": ids[:1]}] * (count * jobs_per_worker), url=url)
                 while _count(url, "SELECT count(*) FROM health_sweeps") < warm:
                     time.sleep(0.05)
                 sweeps_before = _count(url, "SELECT count(*) FROM health_sweeps")

@@ -15,3 +15,8 @@ class InvalidInput(HubError):
 
 class PermissionDenied(HubError):
     pass
+
+
+class DeliveryFailed(HubError):
+    """An outbound delivery attempt failed (e.g. an alert webhook answered 5xx): raised by a job so the queue retries
+    it with backoff. The message names the target by host or address only."""

@@ -26,7 +26,7 @@ class Job:
     cron: str | None = None          # periodic (procrastinate cron, seconds field allowed)
     every_s: float | None = None     # the same period for the embedded runner
     exclusive: bool = False          # periodic: one queued and one running at a time (queueing lock + lock)
-    retries: int = 0                 # procrastinate retries on an exception (a database outage, mostly)
+    retries: int = 0                 # procrastinate retries on an exception (a database outage, a failed delivery)
 
 
 JOBS: dict[str, Job] = {}

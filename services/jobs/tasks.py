@@ -6,7 +6,9 @@
 - ``send_announcements``: the upvoter announcements outbox (each row claimed before its mail leaves);
 - ``pending_pass`` (every minute): inbound events left unprocessed, deliveries left pending or interrupted,
   announcements waiting: whatever a lost job or a stopped process left undone;
-- ``health_sweep`` (every 15 minutes) and ``prune`` (daily): the former cron entries.
+- ``health_sweep`` (every 15 minutes) and ``prune`` (daily): the former cron entries; ``sweep_shard``: one shard of
+  a sweep, whose alert events are then queued as ``deliver_alert`` jobs (one per event and configured channel),
+  each retried with backoff when its attempt fails (the event's fields travel in the job, never a secret).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from sqlalchemy import func, select
 from db.models import Notification
 from db.session import database_url, session_scope
 from services.build import notifications
+from services.core.errors import DeliveryFailed
 from services.jobs.dispatch import defer
 from services.jobs.registry import MAINTENANCE, NOTIFY, WEBHOOKS, job, uses_queue
+from services.monitoring import alerts, delivery
 from services.monitoring.sweep import run_sweep
 from services.monitoring.sweep import targets as sweep_targets
 from services.webhooks import hooks, inbound, recovery, retention
@@ -105,8 +109,38 @@ def health_sweep(timestamp: int | None = None) -> int:
 
 @job("sweep_shard", queue=MAINTENANCE, retries=1)
 def sweep_shard(connection_ids: list[int]) -> int:
-    """Check these connections (concurrently, paced by the shared budget); the number that failed."""
-    return run_sweep(actor=ACTOR, concurrency=SWEEP_CONCURRENCY, connection_ids=connection_ids).failed
+    """Check these connections (concurrently, paced by the shared budget), then evaluate their alerts in a unit of
+    work of its own and queue the events' deliveries as jobs (not inline: each is retried on its own); the number
+    of checks that failed."""
+    report = run_sweep(actor=ACTOR, concurrency=SWEEP_CONCURRENCY, connection_ids=connection_ids,
+                       evaluate_alerts=False)
+    if report.results:
+        with session_scope() as session:
+            events = alerts.evaluate(session, connection_ids=[r.connection_id for r in report.results], actor=ACTOR)
+        deliver_later(events)
+    return report.failed
+
+
+def deliver_later(events: list[alerts.AlertEvent]) -> int:
+    """One ``deliver_alert`` job per event and configured channel (none configured: none queued)."""
+    return defer("deliver_alert", [{"event": delivery.payload(event), "channel": channel}
+                                   for channel in delivery.channels() for event in events])
+
+
+@job("deliver_alert", queue=NOTIFY, retries=4)
+def deliver_alert(event: dict[str, Any], channel: str) -> bool:
+    """One alert event (its delivery payload) on one channel: one attempt, one ``alert_deliveries`` row. A failed
+    attempt raises ``DeliveryFailed``, so procrastinate retries it (4 retries, 2, 4, 8 and 16 s apart; the embedded
+    runner makes the one attempt). False, nothing sent, when the channel is no longer configured."""
+    row = delivery.deliver_event(alerts.AlertEvent.from_payload(event), channel)
+    if row is None:
+        log.info("alert #%s %s: %s delivery no longer configured; not sent", event.get("alert_id"),
+                 event.get("event"), channel)
+        return False
+    if not row.ok:
+        raise DeliveryFailed(f"alert #{row.alert_id} {row.event}: {channel} delivery to {row.target} failed "
+                             f"({row.error})")
+    return True
 
 
 @job("prune", queue=MAINTENANCE, cron="30 3 * * *", every_s=24 * 3600, exclusive=True)

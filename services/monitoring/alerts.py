@@ -14,8 +14,10 @@ Rules run after every check, test run and sweep (for those connections), and on 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +28,7 @@ from db.models.health import AlertThreshold
 from db.session import session_scope
 from services.core import audit
 from services.core.errors import InvalidInput, NotFound, PermissionDenied
-from services.monitoring.delivery import deliver
+from services.monitoring.delivery import deliver, event_data
 
 KINDS = ("consecutive_failures", "failure_rate")
 # tier slug -> (consecutive failures, failure rate, window minutes, minimum calls)
@@ -63,6 +65,11 @@ class AlertEvent:
     tier: str
     message: str
     at: datetime
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> AlertEvent:
+        """The event rebuilt from its delivery payload (``delivery.payload``: what a ``deliver_alert`` job carries)."""
+        return cls(**event_data(data))
 
 
 def thresholds(session: Session) -> dict[int, Threshold]:

@@ -116,7 +116,9 @@ def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFA
               connection_ids: list[int] | None = None) -> SweepReport:
     """Check every connection concurrently; ``progress(done, total, result)`` is called as each finishes
     (in the caller's thread). ``role``: the signed-in staff member's role (pages); the CLI runs as HUB_ACTOR.
-    ``connection_ids``: only these (a shard of a sweep split across job workers, services/jobs/tasks.py)."""
+    ``connection_ids``: only these (a shard of a sweep split across job workers, services/jobs/tasks.py).
+    ``evaluate_alerts``: evaluate the swept connections' alerts and deliver the events inline (once each); the
+    shard jobs pass False, evaluate themselves and queue the deliveries as retried jobs."""
     if role is not None and role not in SWEEP_ROLES:
         raise PermissionDenied(f"{role} may not run health sweeps (read-only)")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
