@@ -64,6 +64,12 @@ def test_inbound_events_posted_to_the_server_are_handled_by_worker_processes(
     assert not jobs("status IN ('todo', 'doing', 'failed') AND task_name = 'handle_inbound_event'")
 
 
+def _claim_waiting() -> int:
+    with session_scope() as s:
+        return int(s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                 "AND query LIKE 'UPDATE webhook_events%'")) or 0)
+
+
 def test_a_worker_killed_mid_job_leaves_the_event_to_be_handled_exactly_once(
         connect, session, creds_env, db_url: str, tmp_path: Path) -> None:
     cid = connect("n8n")
@@ -78,9 +84,9 @@ def test_a_worker_killed_mid_job_leaves_the_event_to_be_handled_exactly_once(
     first = start_worker(db_url, "--concurrency", "1", log=tmp_path / "first.log")
     try:
         wait_for(lambda: jobs(f"id = {job['id']} AND status = 'doing'"), what="the job started")
-        with session_scope() as s:
-            wait_for(lambda: s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                           "AND query LIKE 'UPDATE webhook_events%'")), 30, "the claim waiting")
+        # One transaction per look: PostgreSQL keeps a transaction's first view of pg_stat_activity (a poll inside
+        # one transaction never sees the claim start waiting if it was not waiting at the first look).
+        wait_for(_claim_waiting, 30, "the claim waiting")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
