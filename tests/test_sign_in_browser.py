@@ -6,6 +6,7 @@ Screenshots: tests/output/screenshots/sign-in-*.png.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -134,6 +135,11 @@ def test_sign_out_clears_the_session_and_the_cookie(server, browser):
         expect_page(page, "tracker")
         page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+        # The sign-in screen can show before the browser has followed st.logout to /auth/logout, which clears the
+        # cookies: give that navigation time, then the cookies must be gone.
+        deadline = time.monotonic() + 30
+        while session_cookies(ctx) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
         assert session_cookies(ctx) == set()
         page.reload()
         expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
