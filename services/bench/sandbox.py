@@ -4,7 +4,7 @@ and the server counts what it answered. A 429 is a rate-limit breach: no fault s
 benchmark, so only the sandbox's own limiters (services/sandbox/limits.py) answer 429.
 
     python -m services.bench.sandbox --port 8765 --latency-ms 50
-    GET /_bench/stats[?reset_lag=1] -> {"requests": n, "rate_limit_breaches": k, "max_lag_ms": ms,
+    GET /_bench/stats[?reset_lag=1] -> {"requests": n, "rate_limit_breaches": k, "max_lag_ms": ms, "nice": n,
                                         "breaches_by_service": {slug: k}}
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from collections import Counter
 from typing import Any
@@ -60,7 +61,7 @@ def build_app(latency_ms: float) -> Any:
         if request.query_params.get("reset_lag"):      # a run's own figure: read at its start, then again at its end
             STATS["max_lag_ms"] = 0
         return JSONResponse({"requests": STATS["requests"], "rate_limit_breaches": STATS["rate_limit_breaches"],
-                             "max_lag_ms": lag,
+                             "max_lag_ms": lag, "nice": os.nice(0),
                              "breaches_by_service": {k[4:]: n for k, n in sorted(STATS.items()) if k[:4] == "429:"}})
 
     app = Starlette(routes=[Route("/_bench/stats", stats), sandbox.mount()])
