@@ -104,3 +104,10 @@ def test_worker_refuses_sqlite(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     monkeypatch.setenv("DATABASE_URL", "sqlite:///nowhere.db")
     assert main(["worker"]) == 2
     assert "needs DATABASE_URL on PostgreSQL" in capsys.readouterr().err
+
+
+def test_jobs_status_prints_a_dash_when_nothing_is_queued(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("backend: embedded; queued: 0;") and "oldest queued: —;" in out, out
+    assert "None" not in out

@@ -43,8 +43,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(status, indent=2, default=str))
         return 0
-    print(f"backend: {status['backend']}; queued: {status['queued']}; running: {status['running']}; "
-          f"oldest queued: {status['oldest_s']} s; failed: {status.get('failed', 0)}")
+    def shown(key: str, unit: str = "") -> str:   # the embedded runner does not count some: "—", never "None"
+        value = status.get(key)
+        return "—" if value is None else f"{value}{unit}"
+
+    print(f"backend: {status['backend']}; queued: {shown('queued')}; running: {shown('running')}; "
+          f"oldest queued: {shown('oldest_s', ' s')}; failed: {shown('failed')}")
     if status.get("workers"):
         print(table(status["workers"], ["id", "heartbeat_age_s", "alive"]))
     return 0
