@@ -17,7 +17,9 @@ import pytest
 from services.catalog import load_catalog
 from services.runtime.pacing import PACER, SharedPacer, close_shared, shared_pacer
 
-pytestmark = pytest.mark.postgresql_only
+# A pacer error inside a worker thread (e.g. releasing a slot) must fail the test, not pass as a warning.
+pytestmark = [pytest.mark.postgresql_only,
+              pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")]
 
 ROOT = Path(__file__).resolve().parent.parent
 SENDER = """
@@ -142,4 +144,25 @@ def test_a_late_wake_up_reserves_a_new_send_time(db_url: str) -> None:
     # Both reservations are in the window: the reserved send time and, 0.3 s later, the time it was really sent
     # (without the second, the window would not know the send came late).
     assert len(times) == 3 and 0.25 <= times[-1] - times[-2] <= 0.6, times
+    pacer._engine.dispose()
+
+
+def test_a_reservation_survives_a_dropped_database_connection(db_url: str) -> None:
+    """No pre-ping (it would double every reservation's round trips): a pooled connection the database dropped is
+    replaced and the statement sent once more."""
+    from sqlalchemy import create_engine, text
+
+    pacer, spec, key = SharedPacer(db_url), load_catalog().get("activecampaign"), f"d-{uuid.uuid4().hex[:8]}"
+    windows, _ = pacer._limits(spec, key, None)
+    assert pacer.reserve(windows, 5.0) == 0.0
+    pids = {pacer._scalar(text("SELECT pg_backend_pid()"), {}) for _ in range(8)}   # the pool's connections
+    other = create_engine(db_url)
+    with other.connect() as conn:
+        for pid in pids:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+    other.dispose()
+    time.sleep(0.2)
+    assert pacer.reserve(windows, 5.0) == 0.0            # a dead connection, replaced: the second of five sends
+    assert pacer._scalar(text("SELECT pg_backend_pid()"), {}) not in pids
     pacer._engine.dispose()

@@ -29,9 +29,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, TextClause, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from db.session import database_url
 from services.catalog import IntegrationSpec
@@ -171,11 +173,26 @@ class SharedPacer:
         # Autocommit: a reservation is one statement, one round trip (~2 ms), so a few connections serve every
         # thread of the process; a thread waits for one rather than the process opening one per thread, which
         # with several workers ran PostgreSQL out of connections (max_connections, docs/deployment.md).
+        # No pre-ping: it would double the round trips of every reservation; a connection found dead (database
+        # restarted) is replaced and the statement sent once more (``_scalar``).
         self._engine: Engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=POOL_SIZE,
-                                             max_overflow=0, pool_timeout=60, pool_pre_ping=True)
+                                             max_overflow=0, pool_timeout=60, pool_recycle=600)
         self._ids: dict[tuple[str, str, int], int] = {}
         self._lock = threading.Lock()
         self._sleep = sleep
+
+    def _scalar(self, statement: TextClause, params: dict[str, Any]) -> Any:
+        """The statement's first value (None without a row or RETURNING). Sent again once on a fresh connection when
+        the pooled one turns out dead: a repeated reservation only spends budget, never exceeds it."""
+        for attempt in (1, 2):
+            try:
+                with self._engine.connect() as conn:
+                    result = conn.execute(statement, params)
+                    return result.scalar() if result.returns_rows else None
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _row(self, slug: str, key: str, index: int, kind: str, capacity: int, per_seconds: float | None) -> int:
         k = (slug, key[:300], index)
@@ -183,9 +200,8 @@ class SharedPacer:
             found = self._ids.get(k)
         if found is not None:
             return found
-        with self._engine.connect() as conn:
-            row_id = int(conn.execute(_ROW, {"service": slug, "key": k[1], "index": index, "kind": kind,
-                                             "capacity": capacity, "per_seconds": per_seconds}).scalar_one())
+        row_id = int(self._scalar(_ROW, {"service": slug, "key": k[1], "index": index, "kind": kind,
+                                         "capacity": capacity, "per_seconds": per_seconds}))
         with self._lock:
             self._ids[k] = row_id
         return row_id
@@ -207,18 +223,16 @@ class SharedPacer:
     def reserve(self, window_ids: list[int], max_wait: float) -> float:
         """One send time for all of the account's windows, recorded in each; the seconds to wait for it."""
         params = {"ids": window_ids, "margin": SHARED_MARGIN_S, "share": MARGIN_SHARE, "max_wait": max_wait}
-        with self._engine.connect() as conn:
-            wait = conn.execute(_RESERVE, params).scalars().first()
-            if wait is None:   # past max_wait: nothing reserved; say how long it would have been
-                needed = conn.execute(_NEEDED, {"ids": window_ids}).scalar()
-                raise TimeoutError(max(float(needed or max_wait), max_wait))
+        wait = self._scalar(_RESERVE, params)
+        if wait is None:   # past max_wait: nothing reserved; say how long it would have been
+            needed = self._scalar(_NEEDED, {"ids": window_ids})
+            raise TimeoutError(max(float(needed or max_wait), max_wait))
         return max(0.0, float(wait))
 
     def _acquire(self, slots_id: int, max_wait: float) -> float:
         deadline = time.monotonic() + max_wait
         while True:
-            with self._engine.connect() as conn:
-                mine = conn.execute(_ACQUIRE, {"id": slots_id, "lease": LEASE_S}).scalar()
+            mine = self._scalar(_ACQUIRE, {"id": slots_id, "lease": LEASE_S})
             if mine is not None:
                 return float(mine)
             if time.monotonic() >= deadline:
@@ -226,8 +240,7 @@ class SharedPacer:
             self._sleep(0.01 + random.random() * 0.02)
 
     def _release(self, slots_id: int, mine: float) -> None:
-        with self._engine.connect() as conn:
-            conn.execute(_RELEASE, {"id": slots_id, "mine": mine})
+        self._scalar(_RELEASE, {"id": slots_id, "mine": mine})
 
     @contextmanager
     def slot(self, spec: IntegrationSpec, key: str, *, action: str | None = None,
