@@ -75,7 +75,9 @@ def test_refusal_names_every_missing_item_of_the_earlier_steps(staffed):
     assert "research.review_api_docs" in missing and "executor.errors" in missing
     assert not any(k.startswith(("testing.", "docs.", "check.")) for k in missing)
     assert "credentials.webhook.secret" in missing           # HubSpot has triggers (webhooks)
-    assert "Step 4 API Client Implementation: Handle rate limits (retry with backoff)" in str(refused.value)
+    lines = str(refused.value).splitlines()                  # grouped under each step, as on the page
+    step4 = lines.index(next(line for line in lines if line.startswith("  Step 4 · API Client Implementation (")))
+    assert "    - Handle rate limits (retry with backoff) [client.errors.rate_limits]" in lines[step4:]
 
 
 def test_not_applicable_items_count_as_done_for_the_gate(staffed):
@@ -276,6 +278,9 @@ def test_cli_status_set_refused_lists_items_and_override(db_url, session, capsys
     assert code == 0 and "hubspot is now planned" in out
     code, _, err = run(capsys, "status", "set", "hubspot", "building")
     assert code == 3 and "research.review_api_docs" in err and "Review integration's API documentation" in err
+    headers = [line for line in err.splitlines() if line.startswith("  Step ")]
+    assert [h.split(" · ")[0] for h in headers] == [f"  Step {n}" for n in range(1, len(headers) + 1)], err
+    assert "    - Review integration's API documentation [research.review_api_docs]" in err.splitlines()
     code, _, err = run(capsys, "status", "set", "hubspot", "building", "--override-reason", "spike", "--as", ENGINEER)
     assert code == 2 and "only an admin" in err
     code, out, _ = run(capsys, "status", "set", "hubspot", "building", "--override-reason", "spike", "--as", ADMIN)

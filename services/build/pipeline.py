@@ -149,9 +149,14 @@ def _check_permission(role: str | None, actor: str, current: str, target: str) -
 
 
 def refusal_message(name: str, target: str, missing: list[MissingItem]) -> str:
+    """The CLI's refusal: the open items grouped under their step (as the page's list), each with its key for
+    `checklist tick`."""
     lines = [f"{name} cannot move to {target}: {len(missing)} checklist item(s) are neither done nor "
              "not applicable:"]
-    lines += [f"  - {f'Step {m.step} ' if m.step <= 7 else ''}{m.step_title}: {m.title} [{m.key}]" for m in missing]
+    for (step, title), group in groupby(missing, key=lambda m: (m.step, m.step_title)):
+        items = list(group)
+        lines.append(f"  {f'Step {step} · ' if step <= 7 else ''}{title} ({len(items)}):")
+        lines += [f"    - {m.title} [{m.key}]" for m in items]
     return "\n".join(lines)
 
 
