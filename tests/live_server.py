@@ -80,21 +80,15 @@ def sandbox_hub(databases, template_url: str, *, orgs: int, upvotes: int,  # typ
 
     from db.session import session_scope
     from services import demo
+    from services.bench.scratch import restored_environment
 
     url = databases.copy(template_url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    old = {k: os.environ.get(k) for k in ("HUB_BASE_URL", "HUB_ENCRYPTION_KEYS")}
-    os.environ.update(HUB_BASE_URL=base, HUB_ENCRYPTION_KEYS=key)
-    try:
+    with restored_environment("HUB_BASE_URL", "HUB_ENCRYPTION_KEYS"):
+        os.environ.update(HUB_BASE_URL=base, HUB_ENCRYPTION_KEYS=key)
         with session_scope(url) as s:
             demo.seed_demo(s, orgs=orgs, upvotes=upvotes, seed=7, as_of=date(2026, 11, 1))
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     try:
         with running_hub(url, port, HUB_SANDBOX="1", HUB_ENCRYPTION_KEYS=key) as served:
             yield served, url
