@@ -115,9 +115,8 @@ def sweep_shard(connection_ids: list[int]) -> int:
     report = run_sweep(actor=ACTOR, concurrency=SWEEP_CONCURRENCY, connection_ids=connection_ids,
                        evaluate_alerts=False)
     if report.results:
-        with session_scope() as session:
-            events = alerts.evaluate(session, connection_ids=[r.connection_id for r in report.results], actor=ACTOR)
-        deliver_later(events)
+        alerts.evaluate_and_deliver(connection_ids=[r.connection_id for r in report.results], actor=ACTOR,
+                                    send=deliver_later)
     return report.failed
 
 

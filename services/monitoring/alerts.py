@@ -14,7 +14,7 @@ Rules run after every check, test run and sweep (for those connections), and on 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -212,10 +212,15 @@ def evaluate(session: Session, *, connection_ids: list[int] | None = None, now: 
 
 
 def evaluate_and_deliver(*, connection_ids: list[int] | None = None, actor: str = "system",
-                         db_url: str | None = None, out: object | None = None) -> list[AlertEvent]:
-    """Evaluate in its own unit of work, then deliver the events (delivery never undoes an alert)."""
+                         db_url: str | None = None, out: object | None = None,
+                         send: Callable[[list[AlertEvent]], object] | None = None) -> list[AlertEvent]:
+    """Evaluate in its own unit of work, then deliver the events (delivery never undoes an alert): inline, or by
+    ``send`` (the sweep jobs queue a retried job per event, services/jobs/tasks.py)."""
     with session_scope(db_url) as s:
         events = evaluate(s, connection_ids=connection_ids, actor=actor)
     if events:
-        deliver(events, db_url=db_url, out=out)
+        if send is not None:
+            send(events)
+        else:
+            deliver(events, db_url=db_url, out=out)
     return events
