@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, TextClause, create_engine, text
@@ -271,11 +272,16 @@ _SHARED: dict[str, SharedPacer] = {}
 _SHARED_LOCK = threading.Lock()
 
 
+@cache
+def _is_postgresql(url: str) -> bool:   # asked on every paced call: parse each URL once
+    return make_url(url).get_backend_name() == "postgresql"
+
+
 def shared_pacer(url: str | None = None) -> SharedPacer | None:
     """The shared budget of the configured database when it is PostgreSQL (``HUB_PACING=local`` keeps the
     in-process pacer: one process only); None on SQLite."""
     url = url or database_url()
-    if os.environ.get("HUB_PACING", "").strip() == "local" or make_url(url).get_backend_name() != "postgresql":
+    if os.environ.get("HUB_PACING", "").strip() == "local" or not _is_postgresql(url):
         return None
     with _SHARED_LOCK:
         if url not in _SHARED:
