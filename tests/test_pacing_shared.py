@@ -166,3 +166,109 @@ def test_a_reservation_survives_a_dropped_database_connection(db_url: str) -> No
     assert pacer.reserve(windows, 5.0) == 0.0            # a dead connection, replaced: the second of five sends
     assert pacer._scalar(text("SELECT pg_backend_pid()"), {}) not in pids
     pacer._engine.dispose()
+
+
+def _limited(requests: int, per_seconds: float):  # type: ignore[no-untyped-def]
+    """A catalog spec whose one account-wide limit is ``requests`` per ``per_seconds``."""
+    from services.catalog.spec import RateLimitSpec
+
+    return load_catalog().get("stripe").model_copy(update={"rate_limits": [
+        RateLimitSpec(requests=requests, per_seconds=per_seconds, scope="account")]})
+
+
+def _counting(pacer: SharedPacer) -> list[int]:
+    """Count the pacer's reservation statements (each entry: the sends it reserved)."""
+    statements: list[int] = []
+    reserve = pacer.reserve
+
+    def counted(window_ids, max_wait, *, count=1, span=0.0):  # type: ignore[no-untyped-def]
+        statements.append(count)
+        return reserve(window_ids, max_wait, count=count, span=span)
+
+    pacer.reserve = counted  # type: ignore[method-assign]
+    return statements
+
+
+def test_frequent_sends_under_a_loose_limit_share_a_statement(db_url: str) -> None:
+    """While a limit does not bind and sends come often, one statement reserves a batch (at most a tenth of the
+    window, at most BATCH_MAX): 200 sends take far fewer than 200 round trips. After a pause longer than a batch's
+    span, the unused sends lapse and the next batch is smaller."""
+    from services.runtime.pacing import BATCH_MAX, BATCH_SPAN_S
+
+    pacer, spec, key = SharedPacer(db_url), _limited(1000, 1.0), f"b-{uuid.uuid4().hex[:8]}"
+    statements = _counting(pacer)
+    for _ in range(200):
+        with pacer.slot(spec, key, max_wait=5) as waited:
+            assert waited == 0.0
+    assert len(statements) < 40, statements
+    assert max(statements) == BATCH_MAX and sum(statements) >= 200
+    size = pacer._batch_size[tuple(pacer._limits(spec, key, None)[0])]
+    time.sleep(BATCH_SPAN_S * 1.5)                     # the live batch's sends lapse unused
+    with pacer.slot(spec, key, max_wait=5):
+        pass
+    assert statements[-1] < size or statements[-1] == 1, statements[-5:]
+    pacer._engine.dispose()
+
+
+def test_a_small_window_is_never_batched(db_url: str) -> None:
+    """Below ten sends per window a batch would take a tenth or more of the budget: every send is its own
+    reservation (ActiveCampaign: 5 per second)."""
+    pacer, spec, key = SharedPacer(db_url), load_catalog().get("activecampaign"), f"s-{uuid.uuid4().hex[:8]}"
+    statements = _counting(pacer)
+    for _ in range(5):
+        with pacer.slot(spec, key, max_wait=5):
+            pass
+    assert statements == [1] * 5
+    pacer._engine.dispose()
+
+
+def test_batches_and_single_sends_together_never_exceed_the_window(db_url: str) -> None:
+    """Two processes' pacers (each its own pool and batches) on one account limited to 40 sends per second: one
+    sends from 4 threads (so it batches), the other one send at a time; the limit binds. Counted where the sends
+    happen (when the slot opens), no second holds more than 40 of them, and both got their share."""
+    spec, key = _limited(40, 1.0), f"m-{uuid.uuid4().hex[:8]}"
+    batching, single = SharedPacer(db_url), SharedPacer(db_url)
+    statements = _counting(batching)
+    sends: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    def send(pacer: SharedPacer, who: str, n: int) -> None:
+        for _ in range(n):
+            with pacer.slot(spec, key, max_wait=30), lock:
+                sends.append((who, time.monotonic()))
+
+    threads = [threading.Thread(target=send, args=(batching, "batching", 40)) for _ in range(4)]
+    threads.append(threading.Thread(target=send, args=(single, "single", 40)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sends) == 200
+    assert busiest([t for _, t in sends], 1.0) <= 40
+    assert max(statements) > 1                          # the batching pacer did batch
+    assert max(t for _, t in sends) - min(t for _, t in sends) >= 3.5   # 200 sends at 40 a second
+    batching._engine.dispose()
+    single._engine.dispose()
+
+
+def test_a_batch_counts_against_the_window_as_all_its_sends(db_url: str) -> None:
+    """A batch of k sends may go at once, so it needs k free places in the window, not one; its sends are recorded
+    at the end of its span (never earlier than one can go) and the window's times stay sorted."""
+    from sqlalchemy import text
+
+    pacer, spec, key = SharedPacer(db_url), _limited(20, 1.0), f"k-{uuid.uuid4().hex[:8]}"
+    windows, _ = pacer._limits(spec, key, None)
+    assert pacer.reserve(windows, 0.0, count=4, span=0.5) == 0.0     # 4 of 20, recorded half a second on
+    for _ in range(15):
+        assert pacer.reserve(windows, 0.0) == 0.0                   # 19 of 20 in this second
+    with pytest.raises(TimeoutError):
+        pacer.reserve(windows, 0.0, count=4, span=0.1)              # 4 more would make 23
+    assert pacer.reserve(windows, 0.0) == 0.0                       # one more makes 20
+    with pacer._engine.connect() as conn:
+        times, now = conn.execute(text("SELECT times, extract(epoch FROM clock_timestamp())::float8 "
+                                       "FROM pacing_windows WHERE id = :id"), {"id": windows[0]}).one()
+    assert times == sorted(times) and len(times) == 20
+    assert times[-4:] == [times[-1]] * 4 and 0.3 < times[-1] - now <= 0.5   # the batch, at its span's end
+    # The next send waits for a second after the 20th latest time: the earliest single send, not the batch.
+    assert 0.9 < pacer.reserve(windows, 5.0) - (times[0] - now) <= 1.2
+    pacer._engine.dispose()
