@@ -11,6 +11,7 @@ from db.base import utcnow
 from pages.ui import flash, unit_of_work
 from services.connect.status import status_label
 from services.core.errors import HubError
+from services.jobs.tasks import alert_sender
 from services.monitoring import alerts, delivery, metrics
 from services.people.staff import Staff
 
@@ -59,7 +60,7 @@ def render(me: Staff, read_only: bool, open_alerts: pd.DataFrame) -> None:
         return
     if st.button("Evaluate alerts now", key="ah_evaluate", icon=":material/notifications_active:",
                  help="Alerts are evaluated after every check, run and sweep; this also covers calls made elsewhere."):
-        events = alerts.evaluate_and_deliver(actor=me.email)
+        events = alerts.evaluate_and_deliver(actor=me.email, send=alert_sender())
         st.toast(f"{sum(e.event == 'raised' for e in events)} raised, {sum(e.event == 'cleared' for e in events)} "
                  "cleared")
         st.rerun()

@@ -8,6 +8,7 @@ import streamlit as st
 from pages.ui import api_health_faults, unit_of_work
 from services.connect.connections import list_connections
 from services.core.errors import HubError
+from services.jobs.tasks import alert_sender
 from services.monitoring import sweep
 from services.people.staff import Staff
 
@@ -23,7 +24,7 @@ def _run(me: Staff, service: str | None, concurrency: int) -> None:
 
     try:
         report = sweep.run_sweep(actor=me.email, role=me.role, service=service, concurrency=concurrency,
-                                 progress=progress)
+                                 progress=progress, send=alert_sender())
     except HubError as exc:
         bar.empty()
         st.error(str(exc))

@@ -14,6 +14,7 @@ from services.connect.fields import AUTH_LABELS
 from services.connect.status import status_label
 from services.core.errors import HubError
 from services.core.text import plural
+from services.jobs.tasks import alert_sender
 from services.monitoring import checks, runs, wire
 from services.monitoring.diagnosis import CATEGORY_LABELS
 from services.monitoring.finder import Match
@@ -130,7 +131,8 @@ def check(pick: Match, me: Staff, ticket: str) -> None:
     if st.button("Check connection", key="ct_check", type="primary", icon=":material/network_check:"):
         try:
             with st.spinner(f"Calling {pick.integration}…"):
-                result, run_id = checks.check_connection(pick.id, actor=me.email, ticket=ticket, role=me.role)
+                result, run_id = checks.check_connection(pick.id, actor=me.email, ticket=ticket, role=me.role,
+                                                         send=alert_sender())
             st.session_state.ct_check_result = (pick.id, result, run_id)
             st.rerun()   # redraw the facts above (last tests, status) with this check
         except HubError as exc:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages.ui.credential_test_panels import exchanges, outcome
 from services.core.errors import HubError
+from services.jobs.tasks import alert_sender
 from services.monitoring import forms, runs
 from services.monitoring.finder import Match
 from services.people.staff import Staff
@@ -72,7 +73,7 @@ def run_panel(pick: Match, me: Staff, ticket: str) -> None:
             inputs = forms.coerce(fields, raw)
             with st.spinner(f"Running {action.title} in {mode} mode…"):
                 done = runs.run_test(pick.id, action.key, inputs, staff=me, mode=mode, ticket=ticket,
-                                     confirm_account=confirm)
+                                     confirm_account=confirm, send=alert_sender())
             st.session_state.ct_run_result = (pick.id, action.key, done)
             st.rerun()   # redraw the facts above with this run
         except HubError as exc:

@@ -23,9 +23,11 @@ def _concurrency(value: str) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from services.jobs.tasks import alert_sender
     from services.monitoring.sweep import run_sweep
 
-    report = run_sweep(actor=os.environ.get("HUB_ACTOR", "cli"), service=args.service, concurrency=args.concurrency)
+    report = run_sweep(actor=os.environ.get("HUB_ACTOR", "cli"), service=args.service, concurrency=args.concurrency,
+                       send=alert_sender())
     rows = [{"connection": r.connection_id, "service": r.service, "ok": r.ok, "category": r.category or "",
              "status": r.status_code if r.status_code is not None else "", "ms": r.duration_ms, "result": r.summary}
             for r in report.results]

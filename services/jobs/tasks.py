@@ -8,7 +8,8 @@
   announcements waiting: whatever a lost job or a stopped process left undone;
 - ``health_sweep`` (every 15 minutes) and ``prune`` (daily): the former cron entries; ``sweep_shard``: one shard of
   a sweep, whose alert events are then queued as ``deliver_alert`` jobs (one per event and configured channel),
-  each retried with backoff when its attempt fails (the event's fields travel in the job, never a secret).
+  each retried with backoff when its attempt fails (the event's fields travel in the job, never a secret); on the
+  queue, the pages' and CLI's checks, runs, sweeps and evaluations queue theirs the same way (``alert_sender``).
 """
 
 from __future__ import annotations
@@ -124,6 +125,13 @@ def deliver_later(events: list[alerts.AlertEvent]) -> int:
     """One ``deliver_alert`` job per event and configured channel (none configured: none queued)."""
     return defer("deliver_alert", [{"event": delivery.payload(event), "channel": channel}
                                    for channel in delivery.channels() for event in events])
+
+
+def alert_sender(url: str | None = None) -> alerts.Send | None:
+    """The ``send`` for a page's or command's check, run, sweep or evaluation: on the queue, ``deliver_later``
+    (retried jobs any worker runs); embedded, None (inline), since a CLI process could exit before the in-process
+    runner had delivered."""
+    return deliver_later if uses_queue(url or database_url()) else None
 
 
 @job("deliver_alert", queue=NOTIFY, retries=4)

@@ -211,11 +211,14 @@ def evaluate(session: Session, *, connection_ids: list[int] | None = None, now: 
     return events
 
 
+Send = Callable[[list[AlertEvent]], object]   # hands events over for delivery (services.jobs.tasks.deliver_later)
+
+
 def evaluate_and_deliver(*, connection_ids: list[int] | None = None, actor: str = "system",
                          db_url: str | None = None, out: object | None = None,
-                         send: Callable[[list[AlertEvent]], object] | None = None) -> list[AlertEvent]:
+                         send: Send | None = None) -> list[AlertEvent]:
     """Evaluate in its own unit of work, then deliver the events (delivery never undoes an alert): inline, or by
-    ``send`` (the sweep jobs queue a retried job per event, services/jobs/tasks.py)."""
+    ``send`` (on PostgreSQL every caller queues a retried job per event: services.jobs.tasks.alert_sender)."""
     with session_scope(db_url) as s:
         events = evaluate(s, connection_ids=connection_ids, actor=actor)
     if events:

@@ -26,7 +26,7 @@ from services.connect.refresh import token_auth
 from services.core import audit
 from services.core.errors import HubError, PermissionDenied
 from services.monitoring import wire
-from services.monitoring.alerts import evaluate_and_deliver
+from services.monitoring.alerts import Send, evaluate_and_deliver
 from services.monitoring.diagnosis import Diagnosis, diagnose
 from services.monitoring.runs import TEST_ROLES, clean_ticket
 from services.runtime.executors.run import StoredConnection, connection_client
@@ -152,8 +152,10 @@ def record_check(session: Session, result: CheckResult, *, actor: str, ticket: s
 
 
 def check_connection(connection_id: int, *, actor: str, ticket: str | None = None, db_url: str | None = None,
-                     out: Outbound | None = None, role: str | None = None) -> tuple[CheckResult, int]:
-    """Check one connection now (the page's "Check connection"): returns the result and the test run id."""
+                     out: Outbound | None = None, role: str | None = None,
+                     send: Send | None = None) -> tuple[CheckResult, int]:
+    """Check one connection now (the page's "Check connection"): returns the result and the test run id.
+    ``send``: how alert events leave (default inline; see ``alerts.evaluate_and_deliver``)."""
     if role is not None and role not in TEST_ROLES:
         raise PermissionDenied(f"{role} may not test customer connections")
     ticket = clean_ticket(ticket)
@@ -161,5 +163,5 @@ def check_connection(connection_id: int, *, actor: str, ticket: str | None = Non
     result = probe(connection_id, db_url=db_url, out=out)
     with session_scope(db_url) as s:
         run_id = record_check(s, result, actor=actor, ticket=ticket)
-    evaluate_and_deliver(connection_ids=[connection_id], actor=actor, db_url=db_url, out=out)
+    evaluate_and_deliver(connection_ids=[connection_id], actor=actor, db_url=db_url, out=out, send=send)
     return result, run_id

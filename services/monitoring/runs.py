@@ -23,7 +23,7 @@ from services.connect.outbound import Outbound
 from services.core import audit
 from services.core.errors import InvalidInput, PermissionDenied
 from services.monitoring import wire
-from services.monitoring.alerts import evaluate_and_deliver
+from services.monitoring.alerts import Send, evaluate_and_deliver
 from services.monitoring.diagnosis import Diagnosis, diagnose
 from services.people.staff import Staff
 from services.runtime.executors.context import RunResult
@@ -59,8 +59,9 @@ class Outcome:
 
 def run_test(connection_id: int, action: str, inputs: dict[str, Any], *, staff: Staff, mode: str = "test",
              ticket: str | None = None, confirm_account: str | None = None, db_url: str | None = None,
-             out: Outbound | None = None) -> Outcome:
-    """Run ``action`` on the connection, store the run, audit it and evaluate the connection's alerts."""
+             out: Outbound | None = None, send: Send | None = None) -> Outcome:
+    """Run ``action`` on the connection, store the run, audit it and evaluate the connection's alerts (their
+    events delivered inline, or by ``send``: see ``alerts.evaluate_and_deliver``)."""
     if staff.role not in TEST_ROLES:
         raise PermissionDenied(f"{staff.role} may not run actions on customer connections")
     if mode not in ("test", "live"):
@@ -96,7 +97,7 @@ def run_test(connection_id: int, action: str, inputs: dict[str, Any], *, staff: 
                             "organization": view.organization if mode == "live" else None,
                             "category": result.error["category"] if result.error else None})
         run_id = run.id
-    evaluate_and_deliver(connection_ids=[connection_id], actor=staff.email, db_url=db_url, out=out)
+    evaluate_and_deliver(connection_ids=[connection_id], actor=staff.email, db_url=db_url, out=out, send=send)
     return Outcome(result, diagnosis, run_id)
 
 

@@ -28,7 +28,7 @@ from services.connect.connections import ConnectionView, list_connections
 from services.connect.outbound import Outbound
 from services.core import audit
 from services.core.errors import InvalidInput, PermissionDenied
-from services.monitoring.alerts import AlertEvent, evaluate_and_deliver
+from services.monitoring.alerts import AlertEvent, Send, evaluate_and_deliver
 from services.monitoring.checks import CheckResult, next_status, probe
 from services.runtime import http
 from services.runtime.call_log import call_log
@@ -113,12 +113,13 @@ def _safe_probe(view: ConnectionView, db_url: str | None, out: Outbound | None,
 def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFAULT_CONCURRENCY,
               db_url: str | None = None, out: Outbound | None = None, progress: Progress | None = None,
               evaluate_alerts: bool = True, role: str | None = None,
-              connection_ids: list[int] | None = None) -> SweepReport:
+              connection_ids: list[int] | None = None, send: Send | None = None) -> SweepReport:
     """Check every connection concurrently; ``progress(done, total, result)`` is called as each finishes
     (in the caller's thread). ``role``: the signed-in staff member's role (pages); the CLI runs as HUB_ACTOR.
     ``connection_ids``: only these (a shard of a sweep split across job workers, services/jobs/tasks.py).
-    ``evaluate_alerts``: evaluate the swept connections' alerts and deliver the events inline (once each); the
-    shard jobs pass False, evaluate themselves and queue the deliveries as retried jobs."""
+    ``evaluate_alerts``: evaluate the swept connections' alerts and deliver the events (once each), inline or by
+    ``send`` (services.jobs.tasks.alert_sender); the shard jobs pass False, evaluate themselves and queue the
+    deliveries as retried jobs."""
     if role is not None and role not in SWEEP_ROLES:
         raise PermissionDenied(f"{role} may not run health sweeps (read-only)")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -175,7 +176,7 @@ def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFA
                             "failed": len(results) - passed})
         sweep_id = sweep.id
     events = evaluate_and_deliver(connection_ids=[r.connection_id for r in results], actor=actor, db_url=db_url,
-                                  out=out) if evaluate_alerts and results else []
+                                  out=out, send=send) if evaluate_alerts and results else []
     return SweepReport(sweep_id, service, concurrency, len(results), passed, len(results) - passed,
                        round(duration, 3), results, events)
 
