@@ -179,13 +179,13 @@ def _limited(requests: int, per_seconds: float):  # type: ignore[no-untyped-def]
 def _counting(pacer: SharedPacer) -> list[int]:
     """Count the pacer's reservation statements (each entry: the sends it reserved)."""
     statements: list[int] = []
-    reserve = pacer.reserve
+    reserve = pacer._reserve
 
     def counted(window_ids, max_wait, *, count=1, span=0.0):  # type: ignore[no-untyped-def]
         statements.append(count)
         return reserve(window_ids, max_wait, count=count, span=span)
 
-    pacer.reserve = counted  # type: ignore[method-assign]
+    pacer._reserve = counted  # type: ignore[method-assign]
     return statements
 
 
@@ -271,4 +271,58 @@ def test_a_batch_counts_against_the_window_as_all_its_sends(db_url: str) -> None
     assert times[-4:] == [times[-1]] * 4 and 0.3 < times[-1] - now <= 0.5   # the batch, at its span's end
     # The next send waits for a second after the 20th latest time: the earliest single send, not the batch.
     assert 0.9 < pacer.reserve(windows, 5.0) - (times[0] - now) <= 1.2
+    pacer._engine.dispose()
+
+
+def test_a_reservation_that_waited_for_a_lock_is_timed_after_it(db_url: str) -> None:
+    """Another process holds the account's window (its reservation in flight): ours waits for the lock and its send
+    time is read after it, not before (a time already past would let the next send come too soon after ours); the
+    slow answer is not taken for lateness, so no second reservation is made."""
+    from sqlalchemy import create_engine, text
+
+    pacer, spec, key = SharedPacer(db_url), load_catalog().get("notion"), f"l-{uuid.uuid4().hex[:8]}"
+    windows, _ = pacer._limits(spec, key, None)
+    statements = _counting(pacer)
+    other = create_engine(db_url)
+    result: list[float] = []
+    with other.connect() as conn:
+        conn.execute(text("SELECT id FROM pacing_windows WHERE id = :id FOR UPDATE"), {"id": windows[0]})
+        started = time.time()
+
+        def reserve() -> None:
+            with pacer.slot(spec, key, max_wait=5) as waited:
+                result.append(waited)
+
+        thread = threading.Thread(target=reserve)
+        thread.start()
+        time.sleep(0.4)
+        conn.commit()                                   # the other process's reservation is done
+    thread.join(timeout=10)
+    other.dispose()
+    assert result == [0.0] and statements == [1]
+    with pacer._engine.connect() as conn:
+        times = conn.execute(text("SELECT times FROM pacing_windows WHERE id = :id"), {"id": windows[0]}).scalar()
+    assert times is not None and len(times) == 1 and times[0] >= started + 0.35, (times, started)
+    pacer._engine.dispose()
+
+
+def test_an_answer_read_late_counts_as_lateness(db_url: str) -> None:
+    """The database reserved a send time, but this process read the answer 0.3 s later (a busy process: its thread
+    waited for the interpreter): sending now would be late by that much, so it reserves again."""
+    pacer, spec, key = SharedPacer(db_url), load_catalog().get("notion"), f"r-{uuid.uuid4().hex[:8]}"
+    statements = _counting(pacer)
+    first = pacer._first
+    slow = [True]
+
+    def read_late(statement, params):  # type: ignore[no-untyped-def]
+        row = first(statement, params)
+        if slow and "ids" in params:
+            slow.clear()
+            time.sleep(0.3)
+        return row
+
+    pacer._first = read_late  # type: ignore[method-assign]
+    with pacer.slot(spec, key, max_wait=5):
+        pass
+    assert statements == [1, 1]
     pacer._engine.dispose()

@@ -151,9 +151,11 @@ POOL_SIZE = 4         # database connections per process for reservations
 # a one-second window's rate, nothing measurable on longer ones). HUB_PACING_MARGIN_S widens it for a busy fleet.
 SHARED_MARGIN_S = float(os.environ.get("HUB_PACING_MARGIN_S", "0.1"))
 
+# The clock is read once the window rows are locked (``n`` reads ``w``): read before, a reservation that waited for
+# another process's lock would record a send time already past, and the next one would be spaced from it.
 _RESERVE = text("""
 WITH w AS (SELECT id, capacity, per_seconds, times FROM pacing_windows WHERE id = ANY(:ids) ORDER BY id FOR UPDATE),
-     n AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t),
+     n AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t FROM (SELECT count(*) FROM w) AS locked),
      a AS (SELECT greatest((SELECT t FROM n), max(CASE WHEN cardinality(w.times) < w.capacity - :k + 1 THEN 0
                   ELSE w.times[cardinality(w.times) - w.capacity + :k] + w.per_seconds
                        + greatest(:margin, w.per_seconds * :share) END)) AS t FROM w)
@@ -162,7 +164,7 @@ UPDATE pacing_windows p
                                      ORDER BY x DESC LIMIT p.capacity) latest ORDER BY x)
   FROM w
  WHERE p.id = w.id AND (SELECT t FROM a) - (SELECT t FROM n) <= :max_wait
-RETURNING (SELECT t FROM a) - (SELECT t FROM n) AS wait""")
+RETURNING (SELECT t FROM a) - (SELECT t FROM n) AS wait, (SELECT t FROM a) AS at""")
 _NEEDED = text("""
 SELECT max(w.times[cardinality(w.times) - w.capacity + 1] + w.per_seconds) - extract(epoch FROM clock_timestamp())
   FROM pacing_windows w WHERE w.id = ANY(:ids) AND cardinality(w.times) >= w.capacity""")
@@ -211,13 +213,18 @@ class SharedPacer:
         self._sleep = sleep
 
     def _scalar(self, statement: TextClause, params: dict[str, Any]) -> Any:
-        """The statement's first value (None without a row or RETURNING). Sent again once on a fresh connection when
+        """The statement's first value (None without a row or RETURNING)."""
+        row = self._first(statement, params)
+        return None if row is None else row[0]
+
+    def _first(self, statement: TextClause, params: dict[str, Any]) -> Any:
+        """The statement's first row (None without a row or RETURNING). Sent again once on a fresh connection when
         the pooled one turns out dead: a repeated reservation only spends budget, never exceeds it."""
         for attempt in (1, 2):
             try:
                 with self._engine.connect() as conn:
                     result = conn.execute(statement, params)
-                    return result.scalar() if result.returns_rows else None
+                    return result.first() if result.returns_rows else None
             except DBAPIError as exc:
                 if not exc.connection_invalidated or attempt == 2:
                     raise
@@ -253,13 +260,18 @@ class SharedPacer:
     def reserve(self, window_ids: list[int], max_wait: float, *, count: int = 1, span: float = 0.0) -> float:
         """``count`` sends for all of the account's windows, recorded in each at ``span`` after the earliest time
         they may all be sent; the seconds to wait for that time (module docstring: batches)."""
+        return self._reserve(window_ids, max_wait, count=count, span=span)[0]
+
+    def _reserve(self, window_ids: list[int], max_wait: float, *, count: int = 1,
+                 span: float = 0.0) -> tuple[float, float]:
+        """``reserve``'s wait, and the send time itself on the database's clock (epoch seconds)."""
         params = {"ids": window_ids, "margin": SHARED_MARGIN_S, "share": MARGIN_SHARE, "max_wait": max_wait,
                   "k": count, "span": span}
-        wait = self._scalar(_RESERVE, params)
-        if wait is None:   # past max_wait: nothing reserved; say how long it would have been
+        row = self._first(_RESERVE, params)
+        if row is None:   # past max_wait: nothing reserved; say how long it would have been
             needed = self._scalar(_NEEDED, {"ids": window_ids})
             raise TimeoutError(max(float(needed or max_wait), max_wait))
-        return max(0.0, float(wait))
+        return max(0.0, float(row[0])), float(row[1])
 
     def _from_batch(self, key: tuple[int, ...]) -> tuple[float, float] | None:
         """A send from one of this process's live batches for these windows: the seconds until it may go, and the
@@ -327,17 +339,20 @@ class SharedPacer:
         windows = list(key)
         waited = 0.0
         for _ in range(LATE_RETRIES):
-            wait = self.reserve(windows, max(0.0, max_wait - waited))
+            sent = time.monotonic()
+            wait, at = self._reserve(windows, max(0.0, max_wait - waited))
             if wait > 0:
                 with self._lock:
                     self._batch_size[key] = 1
-            due = time.monotonic() + wait
             if wait:
-                self._sleep(wait)
+                self._sleep(wait)   # counted from the answer: never before the reserved time
             waited += wait
-            # A send that wakes up late (a busy machine) would land closer to the sends reserved after it than the
-            # window allows: reserve again (the late reservation stays, which only costs throughput).
-            if time.monotonic() - due <= MARGIN_S / 2:
+            # A send later than its reserved time would land closer to the sends reserved after it than the window
+            # allows: reserve again (the late reservation stays, which only costs throughput). Late by the wall
+            # clock against the database's (one host's clock, or NTP-close ones), and by no more than if the
+            # database's time had been when the statement left (a slow answer: a lock wait, a busy process).
+            late = min(time.monotonic() - (sent + wait), time.time() - at)
+            if late <= MARGIN_S / 2:
                 break
         return waited
 
