@@ -326,3 +326,30 @@ def test_an_answer_read_late_counts_as_lateness(db_url: str) -> None:
         pass
     assert statements == [1, 1]
     pacer._engine.dispose()
+
+
+def test_a_window_row_is_read_when_it_exists_and_rewritten_only_when_its_limit_changed(db_url: str) -> None:
+    """Each process meets each account once: finding its row must not write it (a new worker would otherwise
+    rewrite a row per account it checks); a limit changed in the catalog updates the row in place."""
+    from sqlalchemy import text
+
+    key = f"w-{uuid.uuid4().hex[:8]}"
+    first, second, third = SharedPacer(db_url), SharedPacer(db_url), SharedPacer(db_url)
+
+    def version(row_id: int) -> tuple[str, int, float | None]:
+        with first._engine.connect() as conn:
+            xmin, capacity, per = conn.execute(text("SELECT xmin::text, capacity, per_seconds FROM pacing_windows "
+                                                    "WHERE id = :id"), {"id": row_id}).one()
+        return str(xmin), int(capacity), per
+
+    row_id = first._row("notion", key, 0, "window", 3, 1.0)
+    made = version(row_id)
+    assert second._row("notion", key, 0, "window", 3, 1.0) == row_id
+    assert version(row_id) == made                          # found: not written again
+    assert third._row("notion", key, 0, "window", 5, 2.0) == row_id
+    changed = version(row_id)
+    assert changed[0] != made[0] and changed[1:] == (5, 2.0)
+    slots = first._row("mailchimp", key, -1, "slots", 10, None)
+    assert second._row("mailchimp", key, -1, "slots", 10, None) == slots
+    for pacer in (first, second, third):
+        pacer._engine.dispose()

@@ -202,7 +202,7 @@ def _count(url: str, sql: str) -> int:
         return int(s.execute(text(sql)).scalar() or 0)
 
 
-def _at_the_databases_priority() -> None:
+def at_the_databases_priority() -> None:
     """In a worker process before it starts: never ahead of PostgreSQL on the CPU (nice 0, the priority a system
     service such as the database runs at). A benchmark started from a shell with a raised priority (nice -10 on the
     development machine) would otherwise run its workers ahead of the database they wait for: with the CPU
@@ -217,7 +217,7 @@ def start_workers(url: str, count: int, root: str, *, queues: str, concurrency: 
     return [subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--queues", queues, "--concurrency",
                               str(concurrency), "--no-periodic", "--name", f"bench-{n}"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             preexec_fn=_at_the_databases_priority) for n in range(count)]
+                             preexec_fn=at_the_databases_priority) for n in range(count)]
 
 
 def wait_workers(url: str, count: int, procs: list[subprocess.Popen[bytes]], timeout: float = 120.0) -> None:

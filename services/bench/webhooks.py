@@ -31,7 +31,7 @@ from sqlalchemy import select, text
 from db.models import Connection, Integration, Organization, Tier
 from db.session import session_scope
 from services.bench.scratch import restored_environment, scratch_database
-from services.bench.sweep import _free_port, start_workers, stop_workers, wait_workers
+from services.bench.sweep import _free_port, at_the_databases_priority, start_workers, stop_workers, wait_workers
 from services.catalog import load_catalog
 from services.connect.webhook_secrets import rotate_webhook_secret
 from services.core.errors import InvalidInput
@@ -79,7 +79,8 @@ def _setup(url: str) -> tuple[int, str]:
 def _servers(url: str, count: int, env: dict[str, str]) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     ports = [_free_port() for _ in range(count)]
     procs = [subprocess.Popen([sys.executable, "-m", "services.server.standalone", "--port", str(p)],
-                              env={**env, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env={**env, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=at_the_databases_priority)
              for p in ports]
     roots = [f"http://127.0.0.1:{p}" for p in ports]
     for root, proc in zip(roots, procs, strict=True):

@@ -176,12 +176,20 @@ UPDATE pacing_windows
    AND (SELECT count(*) FROM unnest(times) x WHERE x > extract(epoch FROM clock_timestamp())) < capacity
 RETURNING times[cardinality(times)] AS mine""")
 _RELEASE = text("UPDATE pacing_windows SET times = array_remove(times, :mine) WHERE id = :id")
+# A window's row: read when it exists as the catalog describes it (a process meets each account once, then keeps the
+# id), created or updated to the catalog's limit otherwise; one statement either way, a write only when needed.
 _ROW = text("""
-INSERT INTO pacing_windows (service, account_key, limit_index, kind, capacity, per_seconds, times)
-VALUES (:service, :key, :index, :kind, :capacity, :per_seconds, '{}')
-ON CONFLICT (service, account_key, limit_index) DO UPDATE SET capacity = EXCLUDED.capacity,
-    per_seconds = EXCLUDED.per_seconds
-RETURNING id""")
+WITH found AS (SELECT id FROM pacing_windows
+                WHERE service = :service AND account_key = :key AND limit_index = :index
+                  AND capacity = CAST(:capacity AS integer)
+                  AND per_seconds IS NOT DISTINCT FROM CAST(:per_seconds AS float8)),
+     made AS (INSERT INTO pacing_windows (service, account_key, limit_index, kind, capacity, per_seconds, times)
+              SELECT :service, :key, :index, :kind, CAST(:capacity AS integer), CAST(:per_seconds AS float8), '{}'
+               WHERE NOT EXISTS (SELECT 1 FROM found)
+              ON CONFLICT (service, account_key, limit_index) DO UPDATE SET capacity = EXCLUDED.capacity,
+                  per_seconds = EXCLUDED.per_seconds
+              RETURNING id)
+SELECT id FROM found UNION ALL SELECT id FROM made""")
 
 
 @dataclass
