@@ -83,6 +83,7 @@ def test_bench_sweep_workers_smoke(db_url: str, capsys: pytest.CaptureFixture[st
         assert (row["rate_limit_breaches"], row["failed"]) == (0, 0) and positive(row["sweep_s"]), row
         assert (row["breaches_by_service"], row["failures"]) == ({}, {}) and row["sandbox_lag_ms_max"] >= 0, row
         assert row["sandbox_nice"] <= 0, row                 # ahead of the Hub where allowed (root), else equal
+        assert row["workers_nice"] >= 0, row                 # never ahead of the database (nice 0 or lower)
 
 
 def test_bench_sweep_workers_refuses_sqlite(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

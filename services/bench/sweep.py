@@ -263,6 +263,7 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
             procs = start_workers(url, count, root, queues="maintenance", concurrency=jobs_per_worker)
             try:
                 wait_workers(url, count, procs)
+                workers_nice = os.getpriority(os.PRIO_PROCESS, procs[0].pid)
                 # Warm-up: one shard checking a connection of every provider (the sandbox reads each provider's
                 # definition on its first request, which holds its event loop for seconds), then a one-connection
                 # shard per job slot, so each worker has loaded what a check needs.
@@ -297,7 +298,7 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
                    "rate_limit_breaches": after["rate_limit_breaches"] - before["rate_limit_breaches"],
                    "breaches_by_service": _breaches_by_service(before, after),
                    "sandbox_lag_ms_max": after["max_lag_ms"], "sandbox_nice": after["nice"],
-                   "checked": checked, "failed": failed,
+                   "workers_nice": workers_nice, "checked": checked, "failed": failed,
                    "failures": failures, "shards": len(shards),
                    "jobs_per_worker": jobs_per_worker, "latency_ms": latency_ms, "killed_worker": killed,
                    "requests": after["requests"] - before["requests"]}

@@ -34,7 +34,10 @@ from services.webhooks import hooks, inbound, recovery, retention
 log = logging.getLogger(__name__)
 
 ACTOR = "scheduler"            # audit actor of periodic work (prune, sweeps, announcements)
-SWEEP_CONCURRENCY = 16
+# Threads per shard job: a worker has this × its --concurrency checks in flight (32 by default), more than one
+# process's interpreter keeps busy at provider latencies of tens of ms. 16 made four workers on two cores slower
+# (more threads waiting for each process's interpreter lock): 9.8 s against 8.6 s (docs/benchmarks.md).
+SWEEP_CONCURRENCY = 8
 SHARD = 50                     # connections per sweep job
 DELIVERY_LOCK = "delivery:{delivery_id}"
 
