@@ -353,3 +353,64 @@ def test_a_window_row_is_read_when_it_exists_and_rewritten_only_when_its_limit_c
     assert second._row("mailchimp", key, -1, "slots", 10, None) == slots
     for pacer in (first, second, third):
         pacer._engine.dispose()
+
+
+def _round_trips(pacer: SharedPacer) -> list[str]:
+    """Count the pacer's statements (each entry: the statement's first words)."""
+    sent: list[str] = []
+    run = pacer._all
+
+    def counted(statement, params):  # type: ignore[no-untyped-def]
+        sent.append(" ".join(str(statement).split()[:3]))
+        return run(statement, params)
+
+    pacer._all = counted  # type: ignore[method-assign]
+    return sent
+
+
+def test_a_process_first_send_for_a_known_account_is_one_statement(db_url: str) -> None:
+    """A worker meeting an account other processes have paced finds its rows and reserves in one statement (not a
+    lookup, then a reservation), and sends by the rows' ids from then on; both count in the same window."""
+    from sqlalchemy import text
+
+    spec, key = load_catalog().get("notion"), f"f-{uuid.uuid4().hex[:8]}"       # Notion: 3 per second
+    before = SharedPacer(db_url)
+    with before.slot(spec, key, max_wait=5):
+        pass                                              # the account's rows exist now
+    worker = SharedPacer(db_url)
+    sent = _round_trips(worker)
+    with worker.slot(spec, key, max_wait=5) as waited:
+        assert waited == 0.0
+    assert len(sent) == 1, sent
+    with worker.slot(spec, key, max_wait=5):
+        pass
+    assert len(sent) == 2, sent                           # by id now: still one statement per send
+    with pytest.raises(TimeoutError), worker.slot(spec, key, max_wait=0.0):   # the fourth send in the same second
+        pass
+    windows, _ = worker._limits(spec, key, None)
+    with worker._engine.connect() as conn:
+        times = conn.execute(text("SELECT times FROM pacing_windows WHERE id = :id"), {"id": windows[0]}).scalar()
+    assert times is not None and len(times) == 3
+    before._engine.dispose()
+    worker._engine.dispose()
+
+
+def test_a_first_send_follows_a_limit_changed_in_the_catalog(db_url: str) -> None:
+    """The row found for an account has the catalog's old limit: the send is reserved, and the row takes the new
+    limit for the sends after it."""
+    from sqlalchemy import text
+
+    key = f"c-{uuid.uuid4().hex[:8]}"
+    old, new = _limited(3, 1.0), _limited(30, 1.0)
+    first = SharedPacer(db_url)
+    with first.slot(old, key, max_wait=5):
+        pass
+    later = SharedPacer(db_url)
+    with later.slot(new, key, max_wait=5) as waited:
+        assert waited == 0.0
+    with later._engine.connect() as conn:
+        capacity = conn.execute(text("SELECT capacity FROM pacing_windows WHERE service = 'stripe' AND "
+                                     "account_key = :key"), {"key": key}).scalar()
+    assert capacity == 30
+    first._engine.dispose()
+    later._engine.dispose()

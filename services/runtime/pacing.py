@@ -151,10 +151,14 @@ POOL_SIZE = 4         # database connections per process for reservations
 # a one-second window's rate, nothing measurable on longer ones). HUB_PACING_MARGIN_S widens it for a busy fleet.
 SHARED_MARGIN_S = float(os.environ.get("HUB_PACING_MARGIN_S", "0.1"))
 
-# The clock is read once the window rows are locked (``n`` reads ``w``): read before, a reservation that waited for
-# another process's lock would record a send time already past, and the next one would be spaced from it.
-_RESERVE = text("""
-WITH w AS (SELECT id, capacity, per_seconds, times FROM pacing_windows WHERE id = ANY(:ids) ORDER BY id FOR UPDATE),
+
+
+def _reservation(windows: str, *, guard: str = "", returning: str = "") -> TextClause:
+    """The reservation statement over the window rows ``windows`` selects (locked, in id order). The clock is read
+    once they are locked (``n`` reads ``w``): read before, a reservation that waited for another process's lock
+    would record a send time already past, and the next one would be spaced from it."""
+    return text(f"""
+WITH w AS ({windows} ORDER BY id FOR UPDATE),
      n AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t FROM (SELECT count(*) FROM w) AS locked),
      a AS (SELECT greatest((SELECT t FROM n), max(CASE WHEN cardinality(w.times) < w.capacity - :k + 1 THEN 0
                   ELSE w.times[cardinality(w.times) - w.capacity + :k] + w.per_seconds
@@ -163,8 +167,18 @@ UPDATE pacing_windows p
    SET times = array(SELECT x FROM (SELECT x FROM unnest(p.times || array_fill((SELECT t FROM a) + :span, ARRAY[:k])) x
                                      ORDER BY x DESC LIMIT p.capacity) latest ORDER BY x)
   FROM w
- WHERE p.id = w.id AND (SELECT t FROM a) - (SELECT t FROM n) <= :max_wait
-RETURNING (SELECT t FROM a) - (SELECT t FROM n) AS wait, (SELECT t FROM a) AS at""")
+ WHERE p.id = w.id AND {guard}(SELECT t FROM a) - (SELECT t FROM n) <= :max_wait
+RETURNING (SELECT t FROM a) - (SELECT t FROM n) AS wait, (SELECT t FROM a) AS at{returning}""")
+
+
+_RESERVE = _reservation("SELECT id, capacity, per_seconds, times FROM pacing_windows WHERE id = ANY(:ids)")
+# A process's first send for an account: the rows found by their key and the send reserved in one statement (it
+# returns the rows' ids and limits); no row comes back when one is missing (a new account) or the wait is too long.
+_RESERVE_KEYED = _reservation(
+    "SELECT id, capacity, per_seconds, times FROM pacing_windows "
+    "WHERE service = :service AND account_key = :key AND limit_index = ANY(CAST(:indexes AS integer[]))",
+    guard="(SELECT count(*) FROM w) = :count AND ",
+    returning=", p.id, p.limit_index, p.capacity, p.per_seconds")
 _NEEDED = text("""
 SELECT max(w.times[cardinality(w.times) - w.capacity + 1] + w.per_seconds) - extract(epoch FROM clock_timestamp())
   FROM pacing_windows w WHERE w.id = ANY(:ids) AND cardinality(w.times) >= w.capacity""")
@@ -226,13 +240,17 @@ class SharedPacer:
         return None if row is None else row[0]
 
     def _first(self, statement: TextClause, params: dict[str, Any]) -> Any:
-        """The statement's first row (None without a row or RETURNING). Sent again once on a fresh connection when
-        the pooled one turns out dead: a repeated reservation only spends budget, never exceeds it."""
+        rows = self._all(statement, params)
+        return rows[0] if rows else None
+
+    def _all(self, statement: TextClause, params: dict[str, Any]) -> list[Any]:
+        """The statement's rows (none without RETURNING). Sent again once on a fresh connection when the pooled one
+        turns out dead: a repeated reservation only spends budget, never exceeds it."""
         for attempt in (1, 2):
             try:
                 with self._engine.connect() as conn:
                     result = conn.execute(statement, params)
-                    return result.first() if result.returns_rows else None
+                    return list(result) if result.returns_rows else []
             except DBAPIError as exc:
                 if not exc.connection_invalidated or attempt == 2:
                     raise
@@ -251,7 +269,9 @@ class SharedPacer:
             self._capacity[row_id] = capacity
         return row_id
 
-    def _limits(self, spec: IntegrationSpec, key: str, action: str | None) -> tuple[list[int], int | None]:
+    @staticmethod
+    def _wanted(spec: IntegrationSpec, action: str | None) -> tuple[list[tuple[int, int, float]], int | None]:
+        """The catalog's windows for this action, as (limit index, capacity, per seconds), and its concurrency."""
         windows, slots = [], None
         for n, limit in enumerate(spec.rate_limits):
             if limit.applies_to and action not in limit.applies_to:
@@ -260,10 +280,16 @@ class SharedPacer:
                 requests, per = int(limit.requests), float(limit.per_seconds)
                 if requests > TRACKED:   # same average rate over the last TRACKED sends
                     requests, per = TRACKED, per * TRACKED / requests
-                windows.append(self._row(spec.slug, key, n, "window", requests, per))
+                windows.append((n, requests, per))
             if limit.concurrency:
-                slots = self._row(spec.slug, key, -1, "slots", int(limit.concurrency), None)
+                slots = int(limit.concurrency)
         return windows, slots
+
+    def _limits(self, spec: IntegrationSpec, key: str, action: str | None) -> tuple[list[int], int | None]:
+        """The rows of the account's windows and concurrency slots (found or created)."""
+        wanted, slots = self._wanted(spec, action)
+        return ([self._row(spec.slug, key, n, "window", capacity, per) for n, capacity, per in wanted],
+                self._row(spec.slug, key, -1, "slots", slots, None) if slots else None)
 
     def reserve(self, window_ids: list[int], max_wait: float, *, count: int = 1, span: float = 0.0) -> float:
         """``count`` sends for all of the account's windows, recorded in each at ``span`` after the earliest time
@@ -342,13 +368,44 @@ class SharedPacer:
         # Woke up past the batch's span (a busy machine): its send would be later than recorded; reserve anew.
         return wait + self._send_time_single(key, max(0.0, max_wait - wait))
 
-    def _send_time_single(self, key: tuple[int, ...], max_wait: float) -> float:
-        """One send time reserved alone (again when the process wakes up late for it); the seconds waited."""
+    def _first_send_time(self, slug: str, key: str, wanted: list[tuple[int, int, float]], max_wait: float) -> float:
+        """Wait for a send time in the account's windows; the first time this process sends for the account, its
+        rows are found and the send reserved in one statement rather than two."""
+        with self._lock:
+            ids = [self._ids.get((slug, key[:300], n)) for n, _, _ in wanted]
+        known = [i for i in ids if i is not None]
+        if len(known) == len(wanted):
+            return self._send_time(known, max_wait)
+        sent = time.monotonic()
+        rows = self._all(_RESERVE_KEYED, {"service": slug, "key": key[:300], "indexes": [n for n, _, _ in wanted],
+                                          "count": len(wanted), "margin": SHARED_MARGIN_S, "share": MARGIN_SHARE,
+                                          "max_wait": max_wait, "k": 1, "span": 0.0})
+        found = {int(r.limit_index): r for r in rows}
+        if len(found) != len(wanted):   # a new account (rows created now) or a wait past max_wait (refused there)
+            return self._send_time([self._row(slug, key, n, "window", c, p) for n, c, p in wanted], max_wait)
+        for n, capacity, per in wanted:
+            row = found[n]
+            if (int(row.capacity), row.per_seconds) != (capacity, per):
+                self._row(slug, key, n, "window", capacity, per)   # the catalog's limit changed: the row follows
+            else:
+                with self._lock:
+                    self._ids[(slug, key[:300], n)] = int(row.id)
+                    self._capacity[int(row.id)] = capacity
+        first = (sent, max(0.0, float(rows[0].wait)), float(rows[0].at))
+        return self._send_time_single(tuple(int(found[n].id) for n, _, _ in wanted), max_wait, first=first)
+
+    def _send_time_single(self, key: tuple[int, ...], max_wait: float,
+                          first: tuple[float, float, float] | None = None) -> float:
+        """One send time reserved alone (again when the process wakes up late for it); the seconds waited.
+        ``first``: a reservation already made (when sent, its wait, its time)."""
         windows = list(key)
         waited = 0.0
         for _ in range(LATE_RETRIES):
-            sent = time.monotonic()
-            wait, at = self._reserve(windows, max(0.0, max_wait - waited))
+            if first is not None:
+                (sent, wait, at), first = first, None
+            else:
+                sent = time.monotonic()
+                wait, at = self._reserve(windows, max(0.0, max_wait - waited))
             if wait > 0:
                 with self._lock:
                     self._batch_size[key] = 1
@@ -380,10 +437,11 @@ class SharedPacer:
     @contextmanager
     def slot(self, spec: IntegrationSpec, key: str, *, action: str | None = None,
              max_wait: float = 30.0) -> Iterator[float]:
-        windows, slots = self._limits(spec, key, action)
+        wanted, concurrency = self._wanted(spec, action)
+        slots = self._row(spec.slug, key, -1, "slots", concurrency, None) if concurrency else None
         mine = self._acquire(slots, max_wait) if slots is not None else None
         try:
-            yield self._send_time(windows, max_wait) if windows else 0.0
+            yield self._first_send_time(spec.slug, key, wanted, max_wait) if wanted else 0.0
         finally:
             if slots is not None and mine is not None:
                 self._release(slots, mine)
