@@ -41,6 +41,7 @@ from services.core.errors import InvalidInput
 from services.jobs import dispatch, tasks
 from services.jobs.registry import is_postgresql
 from services.monitoring.sweep import run_sweep
+from services.runtime.pacing import close_shared
 from services.sandbox.fixtures import SandboxFixture, connection_secrets, fixtures
 from services.sandbox.fixtures import connection_config as sandbox_config
 from services.setup import upgrade_database
@@ -153,9 +154,9 @@ def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 5
     if unknown:
         raise ValueError(f"no benchmark connection for {', '.join(unknown)}; "
                          f"choose from {', '.join(bench_fixtures())}")
-    with restored_environment("HUB_SANDBOX", "HUB_BASE_URL"), \
+    with restored_environment("HUB_SANDBOX", "HUB_BASE_URL", "DATABASE_URL"), \
             scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
-        os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root)
+        os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root, DATABASE_URL=url)   # the pacer's budget: the scratch's
         upgrade_database(url)
         create_connections(url, connections, services, root, accounts)
         run_sweep(actor="bench", db_url=url, concurrency=4, evaluate_alerts=False,
@@ -251,11 +252,16 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
         raise InvalidInput("bench sweep --workers needs DATABASE_URL on PostgreSQL: the workers share its job queue "
                            "and pacing budget (with SQLite there are no workers)")
     services = services or default_services()
-    with restored_environment("HUB_SANDBOX", "HUB_BASE_URL", "HUB_JOBS"), \
+    with restored_environment("HUB_SANDBOX", "HUB_BASE_URL", "HUB_JOBS", "DATABASE_URL"), \
             scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
-        os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root, HUB_JOBS="queue")
+        os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root, HUB_JOBS="queue", DATABASE_URL=url)
         upgrade_database(url)
         create_connections(url, connections, services, root, accounts)
+        # Steady state, as in a fleet that sweeps every 15 minutes: every account has been paced before (its
+        # pacing rows exist) and the sandbox has read every definition. One untimed sweep in this process, so the
+        # first worker count timed does not pay for creating what the others then find.
+        run_sweep(actor="bench", db_url=url, concurrency=48, evaluate_alerts=False)
+        close_shared()
         with session_scope(url) as s:
             ids = list(s.scalars(select(Connection.id).order_by(Connection.id)))
         shards = [{"connection_ids": ids[i:i + tasks.SHARD]} for i in range(0, len(ids), tasks.SHARD)]
