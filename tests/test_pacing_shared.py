@@ -414,3 +414,12 @@ def test_a_first_send_follows_a_limit_changed_in_the_catalog(db_url: str) -> Non
     assert capacity == 30
     first._engine.dispose()
     later._engine.dispose()
+
+
+def test_reservations_do_not_wait_for_a_disk_flush(db_url: str) -> None:
+    """Pacing state is seconds deep: the pacer's connections commit without waiting for the WAL flush."""
+    from sqlalchemy import text
+
+    pacer = SharedPacer(db_url)
+    assert pacer._scalar(text("SHOW synchronous_commit"), {}) == "off"
+    pacer._engine.dispose()
