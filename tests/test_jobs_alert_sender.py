@@ -89,3 +89,25 @@ def test_a_page_or_cli_call_on_postgresql_queues_its_alert_deliveries(session, c
                       for args, status in queued) == [("email", "alert.raised", conn_id, "todo"),
                                                       ("webhook", "alert.raised", conn_id, "todo")]
         assert delivered == [] and sink.received == [], "nothing delivered inline: a worker sends it, with retries"
+
+
+def test_alerts_whose_deliveries_cannot_be_queued_are_delivered_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queueing fails (the database dropped the connection at that moment): the events are already recorded and
+    would never be evaluated again, so they are delivered inline once rather than lost."""
+    from contextlib import nullcontext
+
+    from services.monitoring import alerts
+
+    events = [object(), object()]
+    delivered: list[list[object]] = []
+    monkeypatch.setattr(alerts, "session_scope", lambda url=None: nullcontext(None))
+    monkeypatch.setattr(alerts, "evaluate", lambda session, **kw: events)
+    monkeypatch.setattr(alerts, "deliver", lambda evs, **kw: delivered.append(evs) or [])
+
+    def failing(evs: list[object]) -> int:
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    assert alerts.evaluate_and_deliver(send=failing) == events
+    assert delivered == [events]
+    assert alerts.evaluate_and_deliver(send=lambda evs: len(evs)) == events
+    assert delivered == [events]                       # queued: not delivered inline as well

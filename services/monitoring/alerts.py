@@ -14,6 +14,7 @@ Rules run after every check, test run and sweep (for those connections), and on 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ from db.session import session_scope
 from services.core import audit
 from services.core.errors import InvalidInput, NotFound, PermissionDenied
 from services.monitoring.delivery import deliver, event_data
+
+log = logging.getLogger(__name__)
 
 KINDS = ("consecutive_failures", "failure_rate")
 # tier slug -> (consecutive failures, failure rate, window minutes, minimum calls)
@@ -223,7 +226,10 @@ def evaluate_and_deliver(*, connection_ids: list[int] | None = None, actor: str 
         events = evaluate(s, connection_ids=connection_ids, actor=actor)
     if events:
         if send is not None:
-            send(events)
-        else:
-            deliver(events, db_url=db_url, out=out)
+            try:
+                send(events)
+                return events
+            except Exception:   # the events are recorded and would never be evaluated again: deliver them here once
+                log.exception("could not queue the deliveries of %d alert event(s); delivering them now", len(events))
+        deliver(events, db_url=db_url, out=out)
     return events
