@@ -203,12 +203,13 @@ def _count(url: str, sql: str) -> int:
         return int(s.execute(text(sql)).scalar() or 0)
 
 
-def at_the_databases_priority() -> None:
+def at_the_databases_priority(who: int = 0) -> None:
     """In a worker process before it starts: never ahead of PostgreSQL on the CPU (nice 0, the priority a system
     service such as the database runs at). A benchmark started from a shell with a raised priority (nice -10 on the
     development machine) would otherwise run its workers ahead of the database they wait for: with the CPU
-    saturated, the database's answers, and so every worker, come late."""
-    os.setpriority(os.PRIO_PROCESS, 0, max(0, os.getpriority(os.PRIO_PROCESS, 0)))
+    saturated, the database's answers, and so every worker, come late. ``who``: a process or, on Linux, a thread
+    id (0: this process)."""
+    os.setpriority(os.PRIO_PROCESS, who, max(0, os.getpriority(os.PRIO_PROCESS, who)))
 
 
 def start_workers(url: str, count: int, root: str, *, queues: str, concurrency: int) -> list[subprocess.Popen[bytes]]:

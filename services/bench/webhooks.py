@@ -141,8 +141,7 @@ def _drive(url: str, cid: int, secret: str, roots: list[str], rate: int, seconds
             client = local.client = http.make_client(timeout=30.0)
             # The senders stand for the outside world, not the Hub: never ahead of the servers and workers (at the
             # database's priority) on the CPU; on Linux a thread's priority is its own.
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
-                           max(0, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+            at_the_databases_priority(threading.get_native_id())
         delay = start + seq / rate - time.perf_counter()
         if delay > 0:
             time.sleep(delay)

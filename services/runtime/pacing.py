@@ -268,10 +268,13 @@ class SharedPacer:
             return found
         row_id = int(self._scalar(_ROW, {"service": slug, "key": k[1], "index": index, "kind": kind,
                                          "capacity": capacity, "per_seconds": per_seconds}))
+        self._remember(k, row_id, capacity)
+        return row_id
+
+    def _remember(self, k: tuple[str, str, int], row_id: int, capacity: int) -> None:
         with self._lock:
             self._ids[k] = row_id
             self._capacity[row_id] = capacity
-        return row_id
 
     @staticmethod
     def _wanted(spec: IntegrationSpec, action: str | None) -> tuple[list[tuple[int, int, float]], int | None]:
@@ -392,9 +395,7 @@ class SharedPacer:
             if (int(row.capacity), row.per_seconds) != (capacity, per):
                 self._row(slug, key, n, "window", capacity, per)   # the catalog's limit changed: the row follows
             else:
-                with self._lock:
-                    self._ids[(slug, key[:300], n)] = int(row.id)
-                    self._capacity[int(row.id)] = capacity
+                self._remember((slug, key[:300], n), int(row.id), capacity)
         first = (sent, max(0.0, float(rows[0].wait)), float(rows[0].at))
         return self._send_time_single(tuple(int(found[n].id) for n, _, _ in wanted), max_wait, first=first)
 
