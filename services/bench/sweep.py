@@ -119,22 +119,25 @@ def sandbox_process(latency_ms: float) -> Iterator[str]:
 
 
 def create_connections(url: str, count: int, services: tuple[str, ...], root: str,
-                       accounts: int | None = None) -> int:
+                       accounts: int | None = None, *, name: str = "Bench Agency") -> list[int]:
     """``count`` sandbox connections, one per service per organization, each organization its own account
-    (or, with ``accounts``, organizations sharing that many accounts round-robin)."""
+    (or, with ``accounts``, organizations sharing that many accounts round-robin); their ids. ``name``: the
+    organizations' (numbered) and, lower-cased, their accounts': connections of another ``name`` never share
+    an account with these."""
     catalog = load_catalog()
     with session_scope(url) as s:
         tier_id = s.scalars(select(Tier.id).order_by(Tier.position).limit(1)).one()
         integrations = {i.slug: i.id for i in s.scalars(select(Integration))}
-        made, org_n = 0, 0
+        made, org_n, ids = 0, 0, []
+        prefix = name.lower().replace(" ", "-")
         while made < count:
             org_n += 1
-            org = Organization(name=f"Bench Agency {org_n}", tier_id=tier_id)
+            org = Organization(name=f"{name} {org_n}", tier_id=tier_id)
             s.add(org)
             s.flush()
             for slug in services[:count - made]:
                 auth_type = bench_fixtures()[slug].auth_type
-                account = f"bench{org_n if accounts is None else (org_n - 1) % accounts + 1}"
+                account = f"{prefix}{org_n if accounts is None else (org_n - 1) % accounts + 1}"
                 spec, config = catalog.get(slug), sandbox_config(slug, root, account)
                 base = sandbox.rewrite(slug, render(spec.base_url, config, slug), root) if spec.base_url else None
                 conn = Connection(organization_id=org.id, integration_id=integrations[slug], auth_type=auth_type,
@@ -143,8 +146,9 @@ def create_connections(url: str, count: int, services: tuple[str, ...], root: st
                 s.add(conn)
                 s.flush()
                 write_secrets(conn, connection_secrets(slug, account))
+                ids.append(conn.id)
                 made += 1
-    return made
+    return ids
 
 
 def bench_sweep(base_url: str, *, connections: int = 1000, latency_ms: float = 50.0, concurrency: int = 48,
@@ -257,14 +261,16 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
             scratch_database(base_url) as url, sandbox_process(latency_ms) as root:
         os.environ.update(HUB_SANDBOX="1", HUB_BASE_URL=root, HUB_JOBS="queue", DATABASE_URL=url)
         upgrade_database(url)
-        create_connections(url, connections, services, root, accounts)
+        ids = create_connections(url, connections, services, root, accounts)
+        # The warm-ups below check connections of their own, on accounts of their own: a warm-up check of a
+        # timed connection would open a pacing window (Klaviyo's check: 1 a second per account) that its timed
+        # check then waits out, and that shard would finish a second or two after every other.
+        warm_ids = create_connections(url, len(services), services, root, name="Bench Warm-up")
         # Steady state, as in a fleet that sweeps every 15 minutes: every account has been paced before (its
         # pacing rows exist) and the sandbox has read every definition. One untimed sweep in this process, so the
         # first worker count timed does not pay for creating what the others then find.
         run_sweep(actor="bench", db_url=url, concurrency=48, evaluate_alerts=False)
         close_shared()
-        with session_scope(url) as s:
-            ids = list(s.scalars(select(Connection.id).order_by(Connection.id)))
         shards = [{"connection_ids": ids[i:i + tasks.SHARD]} for i in range(0, len(ids), tasks.SHARD)]
         for count in workers:
             procs = start_workers(url, count, root, queues="maintenance", concurrency=jobs_per_worker)
@@ -275,8 +281,8 @@ def bench_sweep_workers(base_url: str, *, workers: list[int], connections: int =
                 # definition on its first request, which holds its event loop for seconds), then a one-connection
                 # shard per job slot, so each worker has loaded what a check needs.
                 warm = _count(url, "SELECT count(*) FROM health_sweeps") + 1 + count * jobs_per_worker
-                dispatch.defer("sweep_shard", [{"connection_ids": ids[:len(services)]}]
-                               + [{"connection_ids": ids[:1]}] * (count * jobs_per_worker), url=url)
+                dispatch.defer("sweep_shard", [{"connection_ids": warm_ids}]
+                               + [{"connection_ids": warm_ids[:1]}] * (count * jobs_per_worker), url=url)
                 while _count(url, "SELECT count(*) FROM health_sweeps") < warm:
                     time.sleep(0.05)
                 sweeps_before = _count(url, "SELECT count(*) FROM health_sweeps")

@@ -7,6 +7,7 @@ by the consent flow (oauth.py) or imported (importer.py).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,16 +89,22 @@ def _view(conn: Connection, org: Organization, integration: Integration, secrets
                           dict(conn.config or {}), secrets_count)
 
 
-def list_connections(session: Session, *, organization_id: int | None = None) -> list[ConnectionView]:
-    counts = dict(session.execute(select(WebhookSecret.connection_id, func.count())
-                                  .where(WebhookSecret.retires_at.is_(None)).group_by(WebhookSecret.connection_id))
-                  .all())
+def list_connections(session: Session, *, organization_id: int | None = None,
+                     connection_ids: Collection[int] | None = None) -> list[ConnectionView]:
+    """Every connection (or an organization's, or these ids': a sweep shard reads its own, not all of them)."""
+    secrets = (select(WebhookSecret.connection_id, func.count()).where(WebhookSecret.retires_at.is_(None))
+               .group_by(WebhookSecret.connection_id))
+    if connection_ids is not None:
+        secrets = secrets.where(WebhookSecret.connection_id.in_(connection_ids))
+    counts = dict(session.execute(secrets).all())
     query = (select(Connection, Organization, Integration)
              .join(Organization, Organization.id == Connection.organization_id)
              .join(Integration, Integration.id == Connection.integration_id)
              .order_by(Organization.name, Integration.name, Connection.id))
     if organization_id is not None:
         query = query.where(Connection.organization_id == organization_id)
+    if connection_ids is not None:
+        query = query.where(Connection.id.in_(connection_ids))
     return [_view(c, o, i, counts.get(c.id, 0)) for c, o, i in session.execute(query)]
 
 

@@ -54,11 +54,13 @@ class SweepReport:
     alerts: list[AlertEvent] = field(default_factory=list)
 
 
-def targets(session: Session, service: str | None = None) -> list[ConnectionView]:
-    """The connections a sweep checks: every one not revoked (of one integration when ``service`` is given)."""
+def targets(session: Session, service: str | None = None,
+            connection_ids: list[int] | None = None) -> list[ConnectionView]:
+    """The connections a sweep checks: every one not revoked (of one integration when ``service`` is given; of
+    these ids only, when given: a shard reads its own rows, not every connection's)."""
     if service is not None and service not in load_catalog().integrations:
         raise InvalidInput(f"unknown integration {service!r}")
-    return [c for c in list_connections(session) if c.status != "revoked"
+    return [c for c in list_connections(session, connection_ids=connection_ids) if c.status != "revoked"
             and (service is None or c.integration_slug == service)]
 
 
@@ -125,10 +127,7 @@ def run_sweep(*, actor: str, service: str | None = None, concurrency: int = DEFA
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InvalidInput(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
     with session_scope(db_url) as s:
-        views = targets(s, service)
-    if connection_ids is not None:
-        wanted = set(connection_ids)
-        views = [v for v in views if v.id in wanted]
+        views = targets(s, service, connection_ids)
     stored = load_connections([v.id for v in views], db_url=db_url)   # a few queries, not one per check
     pooled = PooledTransport() if out is None else None
     outbound = out or Outbound(transport=pooled)

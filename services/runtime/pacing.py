@@ -179,6 +179,21 @@ _RESERVE_KEYED = _reservation(
     "WHERE service = :service AND account_key = :key AND limit_index = ANY(CAST(:indexes AS integer[]))",
     guard="(SELECT count(*) FROM w) = :count AND ",
     returning=", p.id, p.limit_index, p.capacity, p.per_seconds")
+# A send found late (``_send_time_single``) whose reserved time is still the latest in every one of its windows (no
+# send reserved after it, by any process): its time is moved to now, when it really goes, instead of a reservation
+# anew that would wait a whole spacing. Moving the latest time later keeps each window sorted and every send before
+# it spaced as reserved; a send reserved later is then spaced from the true time. No row: another send came after
+# it (or a batch holds the same time), so the caller reserves anew.
+_RESTAMP = text("""
+WITH w AS (SELECT id, times FROM pacing_windows WHERE id = ANY(:ids) ORDER BY id FOR UPDATE),
+     n AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t FROM (SELECT count(*) FROM w) AS locked)
+UPDATE pacing_windows p
+   SET times = p.times[1:cardinality(p.times) - 1] || (SELECT t FROM n)
+  FROM w
+ WHERE p.id = w.id
+   AND (SELECT count(*) FROM w WHERE w.times[cardinality(w.times)] = CAST(:at AS float8)
+           AND coalesce(w.times[cardinality(w.times) - 1] < CAST(:at AS float8), true)) = :count
+RETURNING (SELECT t FROM n) AS at""")
 _NEEDED = text("""
 SELECT max(w.times[cardinality(w.times) - w.capacity + 1] + w.per_seconds) - extract(epoch FROM clock_timestamp())
   FROM pacing_windows w WHERE w.id = ANY(:ids) AND cardinality(w.times) >= w.capacity""")
@@ -418,12 +433,17 @@ class SharedPacer:
                 self._sleep(wait)   # counted from the answer: never before the reserved time
             waited += wait
             # A send later than its reserved time would land closer to the sends reserved after it than the window
-            # allows: reserve again (the late reservation stays, which only costs throughput). Late by the wall
+            # allows: move its time to now while no send was reserved after it (_RESTAMP), else reserve again (the
+            # late reservation stays, which only costs throughput). Late by the wall
             # clock against the database's (one host's clock, or NTP-close ones), and by no more than if the
             # database's time had been when the statement left (a slow answer: a lock wait, a busy process).
             late = min(time.monotonic() - (sent + wait), time.time() - at)
             if late <= MARGIN_S / 2:
                 break
+            sent = time.monotonic()
+            moved = self._scalar(_RESTAMP, {"ids": windows, "at": at, "count": len(windows)})
+            if moved is not None:   # still the latest send: it goes now, recorded now, with no second wait
+                first = (sent, 0.0, float(moved))
         return waited
 
     def _acquire(self, slots_id: int, max_wait: float) -> float:
