@@ -47,7 +47,12 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    # Many-row INSERTs (a sweep's results, the API call log's batches) as multi-row VALUES statements, pages of up
+    # to 1000 rows, as SQLAlchemy already does for SQLite and for psycopg2; its psycopg dialect sends one INSERT per
+    # row otherwise: in the sweep benchmark, 4000 statements where 80 do.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:

@@ -153,3 +153,28 @@ def test_a_shard_reads_its_own_connections_not_all(session, world):
     assert sorted(loaded) == [ids[0], ids[1], ids[3]], "only the shard's rows are read"
     report = run_sweep(actor="support@layers.example", concurrency=2, connection_ids=[ids[2], ids[4]])
     assert sorted(r.connection_id for r in report.results) == [ids[2], ids[4]]
+
+
+@pytest.mark.postgresql_only
+def test_a_sweep_stores_its_results_and_call_log_as_multi_row_inserts(session, world, db_url):
+    """On PostgreSQL a sweep's results and the API call log's batch go as multi-row INSERTs, not one statement per
+    row (SQLAlchemy's psycopg dialect sends executemany INSERTs row by row: 4000 statements for 2000 checks)."""
+    from sqlalchemy import Engine
+
+    for _ in range(4):
+        sandbox_connection(session, world.org_id, "mailchimp", "acme")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith(("INSERT INTO health_sweep_results", "INSERT INTO api_calls")):
+            statements.append(statement)
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        report = run_sweep(actor="support@layers.example", concurrency=4)
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert report.total == 4
+    results = [s for s in statements if s.startswith("INSERT INTO health_sweep_results")]
+    calls = [s for s in statements if s.startswith("INSERT INTO api_calls")]
+    assert len(results) == 1 and results[0].count("), (") == 3, results
+    assert sum(s.count("), (") + 1 for s in calls) == 4 and len(calls) < 4, calls
