@@ -43,9 +43,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Engine, TextClause, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from db.session import database_url
 from services.catalog import IntegrationSpec
@@ -246,6 +247,7 @@ class SharedPacer:
                                              connect_args={"options": "-c synchronous_commit=off"},
                                              max_overflow=0, pool_timeout=60, pool_recycle=600)
         self._ids: dict[tuple[str, str, int], int] = {}
+        self._compiled: dict[TextClause, str] = {}
         self._capacity: dict[int, int] = {}                       # window id -> its capacity
         self._batches: dict[tuple[int, ...], list[_Batch]] = {}   # live batches by window ids
         self._batch_size: dict[tuple[int, ...], int] = {}         # the next batch's size
@@ -262,17 +264,32 @@ class SharedPacer:
         rows = self._all(statement, params)
         return rows[0] if rows else None
 
+    def _sql(self, statement: TextClause) -> str:
+        """The statement in the driver's own parameter style, compiled once."""
+        sql = self._compiled.get(statement)
+        if sql is None:
+            sql = self._compiled[statement] = str(statement.compile(dialect=self._engine.dialect))
+        return sql
+
     def _all(self, statement: TextClause, params: dict[str, Any]) -> list[Any]:
-        """The statement's rows (none without RETURNING). Sent again once on a fresh connection when the pooled one
-        turns out dead: a repeated reservation only spends budget, never exceeds it."""
+        """The statement's rows (none without RETURNING). Sent to the driver on a connection of the engine's pool,
+        without SQLAlchemy's execution layer: a reservation precedes every paced call, and that layer was two thirds
+        of its CPU (0.13 ms against psycopg's 0.06). Sent again once on a fresh connection when the pooled one turns
+        out dead: a repeated reservation only spends budget, never exceeds it."""
+        sql = self._sql(statement)
         for attempt in (1, 2):
+            raw = self._engine.raw_connection()
             try:
-                with self._engine.connect() as conn:
-                    result = conn.execute(statement, params)
-                    return list(result) if result.returns_rows else []
-            except DBAPIError as exc:
-                if not exc.connection_invalidated or attempt == 2:
+                driver: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+                with driver.cursor(row_factory=namedtuple_row) as cursor:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall() if cursor.description else []
+            except psycopg.OperationalError:
+                if not raw.dbapi_connection or not raw.dbapi_connection.closed or attempt == 2:
                     raise
+                raw.invalidate()     # the database dropped it: a new connection, the statement once more
+            finally:
+                raw.close()          # back to the pool (an invalidated one is discarded)
         raise AssertionError("unreachable")
 
     def _row(self, slug: str, key: str, index: int, kind: str, capacity: int, per_seconds: float | None) -> int:
