@@ -461,3 +461,18 @@ def test_reservations_do_not_wait_for_a_disk_flush(db_url: str) -> None:
     pacer = SharedPacer(db_url)
     assert pacer._scalar(text("SHOW synchronous_commit"), {}) == "off"
     pacer._engine.dispose()
+
+
+def test_a_failed_pacer_statement_is_a_sqlalchemy_database_error(db_url: str) -> None:
+    """The pacer's statements skip SQLAlchemy's execution layer, but their errors stay what the rest of the Hub
+    handles (the routes answer a DBAPIError while the database is unreachable with 503), carrying the driver's."""
+    import psycopg
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    pacer = SharedPacer(db_url)
+    with pytest.raises(DBAPIError) as caught:
+        pacer._scalar(text("SELECT 1 / 0"), {})
+    assert isinstance(caught.value.orig, psycopg.errors.DivisionByZero)
+    assert pacer._scalar(text("SELECT 2"), {}) == 2, "the connection went back to the pool usable"
+    pacer._engine.dispose()

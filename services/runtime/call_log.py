@@ -79,7 +79,9 @@ class CallLog:
             try:
                 rows = [{**{name: getattr(e, name) for name in _COLUMNS}, "url": redact_url(e.url, e.secrets)}
                         for e in entries if e is not None]
-                if rows:   # Core executemany: cheap, so the writer barely competes with callers for the GIL
+                # One Core INSERT (multi-row on PostgreSQL, db/session.py): the writer barely competes with callers
+                # for the GIL.
+                if rows:
                     with session_scope(self.db_url) as session:
                         session.execute(insert(API_CALLS), rows)
             except Exception:  # the log must never break a provider call

@@ -47,6 +47,7 @@ import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Engine, TextClause, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from db.session import database_url
 from services.catalog import IntegrationSpec
@@ -284,10 +285,14 @@ class SharedPacer:
                 with driver.cursor(row_factory=namedtuple_row) as cursor:
                     cursor.execute(sql, params)
                     return cursor.fetchall() if cursor.description else []
-            except psycopg.OperationalError:
-                if not raw.dbapi_connection or not raw.dbapi_connection.closed or attempt == 2:
-                    raise
-                raw.invalidate()     # the database dropped it: a new connection, the statement once more
+            except psycopg.Error as exc:
+                dropped = isinstance(exc, psycopg.OperationalError) and bool(raw.dbapi_connection) \
+                    and bool(getattr(raw.dbapi_connection, "closed", False))
+                if dropped and attempt == 1:
+                    raw.invalidate()     # the database dropped it: a new connection, the statement once more
+                    continue
+                # As SQLAlchemy would raise it: callers (e.g. the routes' outage handler) know DBAPIError.
+                raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
             finally:
                 raw.close()          # back to the pool (an invalidated one is discarded)
         raise AssertionError("unreachable")
