@@ -155,16 +155,21 @@ SHARED_MARGIN_S = float(os.environ.get("HUB_PACING_MARGIN_S", "0.1"))
 
 
 
-def _reservation(windows: str, *, guard: str = "", returning: str = "") -> TextClause:
-    """The reservation statement over the window rows ``windows`` selects (locked, in id order). The clock is read
-    once they are locked (``n`` reads ``w``): read before, a reservation that waited for another process's lock
-    would record a send time already past, and the next one would be spaced from it."""
-    return text(f"""
+def _locked(windows: str) -> str:
+    """The start of a statement over the window rows ``windows`` selects: ``w``, those rows locked in id order, and
+    ``n``, the database's clock read once they are locked (``n`` reads ``w``). Read before, a statement that waited
+    for another process's lock would record a send time already past, and the next send would be spaced from it."""
+    return f"""
 WITH w AS ({windows} ORDER BY id FOR UPDATE),
-     n AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t FROM (SELECT count(*) FROM w) AS locked),
+     n AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t FROM (SELECT count(*) FROM w) AS locked)"""
+
+
+def _reservation(windows: str, *, guard: str = "", returning: str = "") -> TextClause:
+    """The reservation statement over the window rows ``windows`` selects (``_locked``)."""
+    return text(_locked(windows) + """,
      a AS (SELECT greatest((SELECT t FROM n), max(CASE WHEN cardinality(w.times) < w.capacity - :k + 1 THEN 0
                   ELSE w.times[cardinality(w.times) - w.capacity + :k] + w.per_seconds
-                       + greatest(:margin, w.per_seconds * :share) END)) AS t FROM w)
+                       + greatest(:margin, w.per_seconds * :share) END)) AS t FROM w)""" + f"""
 UPDATE pacing_windows p
    SET times = array(SELECT x FROM (SELECT x FROM unnest(p.times || array_fill((SELECT t FROM a) + :span, ARRAY[:k])) x
                                      ORDER BY x DESC LIMIT p.capacity) latest ORDER BY x)
@@ -186,9 +191,7 @@ _RESERVE_KEYED = _reservation(
 # anew that would wait a whole spacing. Moving the latest time later keeps each window sorted and every send before
 # it spaced as reserved; a send reserved later is then spaced from the true time. No row: another send came after
 # it (or a batch holds the same time), so the caller reserves anew.
-_RESTAMP = text("""
-WITH w AS (SELECT id, times FROM pacing_windows WHERE id = ANY(:ids) ORDER BY id FOR UPDATE),
-     n AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t FROM (SELECT count(*) FROM w) AS locked)
+_RESTAMP = text(_locked("SELECT id, times FROM pacing_windows WHERE id = ANY(:ids)") + """
 UPDATE pacing_windows p
    SET times = p.times[1:cardinality(p.times) - 1] || (SELECT t FROM n)
   FROM w
@@ -280,15 +283,13 @@ class SharedPacer:
         sql = self._sql(statement)
         for attempt in (1, 2):
             raw = self._engine.raw_connection()
+            driver: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
             try:
-                driver: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
                 with driver.cursor(row_factory=namedtuple_row) as cursor:
                     cursor.execute(sql, params)
                     return cursor.fetchall() if cursor.description else []
             except psycopg.Error as exc:
-                dropped = isinstance(exc, psycopg.OperationalError) and bool(raw.dbapi_connection) \
-                    and bool(getattr(raw.dbapi_connection, "closed", False))
-                if dropped and attempt == 1:
+                if isinstance(exc, psycopg.OperationalError) and driver.closed and attempt == 1:
                     raw.invalidate()     # the database dropped it: a new connection, the statement once more
                     continue
                 # As SQLAlchemy would raise it: callers (e.g. the routes' outage handler) know DBAPIError.
